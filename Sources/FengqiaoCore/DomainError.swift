@@ -1,0 +1,25 @@
+/// The errors the domain core reports. One file in the server maps them to HTTP
+/// (RFC 9457 problem details in the API, inline messages in forms).
+public enum DomainError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A field failed validation; `field` is the API/form field name.
+    case invalidField(field: String, reason: String)
+    /// The record does not exist or lies outside the caller's territory (both answer 404,
+    /// so a scope never reveals that a record exists).
+    case notFound(kind: String)
+    /// The caller lacks the right.
+    case forbidden(reason: String)
+    /// A uniqueness rule was broken (e.g. username already taken).
+    case conflict(field: String, reason: String)
+    /// The password does not meet the policy; each violation is listed.
+    case passwordPolicy([PasswordPolicy.Violation])
+
+    public var description: String {
+        switch self {
+        case .invalidField(let f, let r): "\(f): \(r)"
+        case .notFound(let k): "\(k) not found"
+        case .forbidden(let r): "forbidden: \(r)"
+        case .conflict(let f, let r): "\(f): \(r)"
+        case .passwordPolicy(let v): "password: " + v.map(\.description).joined(separator: "; ")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// A single right that a route, a service call or an API token may require.
+///
+/// Raw values are stable and appear in API token scopes (`territory:read` …).
+public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
+    /// Read territories (stations, communities, groups, grids, buildings) inside one's scope.
+    case territoryRead = "territory:read"
+    /// Create and edit territories inside one's scope.
+    case territoryWrite = "territory:write"
+    /// List accounts inside one's scope.
+    case accountRead = "account:read"
+    /// Create, disable, enable accounts and reset passwords.
+    case accountManage = "account:manage"
+    /// Change an account's role and territory scope, unlock it, reset its second factor.
+    case roleGrant = "role:grant"
+    /// Read the audit trail (never one's own rows, GB/T 22239 三权分立).
+    case auditRead = "audit:read"
+    /// Walk the audit hash chain.
+    case auditVerify = "audit:verify"
+}
+
+/// The access rule every route declares. A route without one is a defect that a test finds.
+public enum AccessRule: Sendable, Equatable, CustomStringConvertible {
+    /// Open to anyone, signed in or not (login page, health check, static assets).
+    case anonymous
+    /// A session that has passed the password but not yet the second factor or a forced
+    /// password change: only the pages that finish signing in.
+    case signingIn
+    /// Any fully signed-in account.
+    case authenticated
+    /// A signed-in account holding the permission (or a token scoped to it).
+    case permission(Permission)
+
+    public var description: String {
+        switch self {
+        case .anonymous: "anonymous"
+        case .signingIn: "signing-in"
+        case .authenticated: "authenticated"
+        case .permission(let p): "permission(\(p.rawValue))"
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import FengqiaoCore
+import FengqiaoStore
+import Foundation
+
+/// Errors reading the configuration; every missing or bad key is named.
+public struct ConfigError: Error, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { "configuration: " + problems.joined(separator: "; ") }
+}
+
+/// The one typed configuration, read once at start from the environment (and `<dataDir>/.env`
+/// or `./.env` if present). Every value has a safe default; see `.env.example`.
+public struct AppConfig: Sendable {
+    /// Where the SQLite file, the key file and backups live (default `./data`).
+    public var dataDirectory: String
+    public var location: StoreLocation
+    /// PostgreSQL connections per event loop.
+    public var poolSize: Int
+    /// bcrypt cost (2^cost rounds; default 12).
+    public var bcryptCost: Int
+    public var passwordPolicy: PasswordPolicy
+    public var lockoutPolicy: LockoutPolicy
+    public var sessionPolicy: SessionPolicy
+    /// Roles that must enrol a second factor (default: every staff role).
+    public var totpRoles: Set<Role>
+    /// Send the session cookie with `Secure` (default on; turn off only for plain-HTTP testing).
+    public var cookieSecure: Bool
+    /// Key ring for field encryption (AES-256-GCM).
+    public var keys: [String: [UInt8]]
+    public var currentKeyID: String
+    public var indexKey: [UInt8]
+    /// Largest request body accepted by the JSON API and forms.
+    public var maxBodyBytes: Int
+    /// Log level for the server (`notice` by default: info-per-request logging costs throughput).
+    public var logLevel: String
+    /// Whether the server prints the one-time setup link when no system administrator exists.
+    public var printSetupLink: Bool
+
+    public init(
+        dataDirectory: String, location: StoreLocation, poolSize: Int = 8, bcryptCost: Int = 12,
+        passwordPolicy: PasswordPolicy = .init(), lockoutPolicy: LockoutPolicy = .init(),
+        sessionPolicy: SessionPolicy = .init(), totpRoles: Set<Role> = Set(Role.allCases.filter(\.isStaff)),
+        cookieSecure: Bool = true, keys: [String: [UInt8]], currentKeyID: String, indexKey: [UInt8],
+        maxBodyBytes: Int = 1 << 20, logLevel: String = "notice", printSetupLink: Bool = true
+    ) {
+        self.dataDirectory = dataDirectory
+        self.location = location
+        self.poolSize = poolSize
+        self.bcryptCost = bcryptCost
+        self.passwordPolicy = passwordPolicy
+        self.lockoutPolicy = lockoutPolicy
+        self.sessionPolicy = sessionPolicy
+        self.totpRoles = totpRoles
+        self.cookieSecure = cookieSecure
+        self.keys = keys
+        self.currentKeyID = currentKeyID
+        self.indexKey = indexKey
+        self.maxBodyBytes = maxBodyBytes
+        self.logLevel = logLevel
+        self.printSetupLink = printSetupLink
+    }
+
+    /// Reads the environment. With nothing set: SQLite at `<dataDir>/fengqiao.sqlite`, keys in
+    /// `<dataDir>/keys.json` (created with mode 0600 on first start).
+    ///
+    /// Keys: `DATABASE_URL`, `FENGQIAO_DATA_DIR`, `FENGQIAO_KEY_FILE`, `FENGQIAO_POOL_SIZE`,
+    /// `FENGQIAO_BCRYPT_COST`, `FENGQIAO_PASSWORD_MIN_LENGTH`, `FENGQIAO_PASSWORD_MIN_CLASSES`,
+    /// `FENGQIAO_PASSWORD_HISTORY`, `FENGQIAO_LOCKOUT_FAILURES`, `FENGQIAO_LOCKOUT_MINUTES`,
+    /// `FENGQIAO_IDLE_MINUTES`, `FENGQIAO_IDLE_MINUTES_PRIVILEGED`, `FENGQIAO_SESSION_HOURS`,
+    /// `FENGQIAO_TOTP_ROLES` (comma-separated role ids, or `none`), `FENGQIAO_COOKIE_SECURE`,
+    /// `FENGQIAO_MAX_BODY_BYTES`, `FENGQIAO_LOG_LEVEL`.
+    /// - Throws: `ConfigError` naming every bad key.
+    public static func load(dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
+        var env = environment
+        let dir = dataDirectory ?? env["FENGQIAO_DATA_DIR"] ?? "./data"
+        for file in [dir + "/.env", "./.env"] {
+            for (k, v) in Self.readDotEnv(file) where env[k] == nil { env[k] = v }
+        }
+        var problems: [String] = []
+        func int(_ key: String, _ def: Int, _ range: ClosedRange<Int>) -> Int {
+            guard let raw = env[key], !raw.isEmpty else { return def }
+            guard let v = Int(raw), range.contains(v) else {
+                problems.append("\(key) must be an integer in \(range.lowerBound)…\(range.upperBound) (got \"\(raw)\")")
+                return def
+            }
+            return v
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let location: StoreLocation
+        if let url = env["DATABASE_URL"], !url.isEmpty {
+            guard url.hasPrefix("postgres") else {
+                throw ConfigError(problems: ["DATABASE_URL must start with postgres://, postgresql:// or postgres+uds://"])
+            }
+            location = .postgres(url: url)
+        } else {
+            location = .sqlite(path: (dir as NSString).appendingPathComponent("fengqiao.sqlite"))
+        }
+        var totpRoles = Set(Role.allCases.filter(\.isStaff))
+        if let raw = env["FENGQIAO_TOTP_ROLES"] {
+            if raw.trimmingCharacters(in: .whitespaces) == "none" {
+                totpRoles = []
+            } else {
+                totpRoles = []
+                for part in raw.split(separator: ",") {
+                    let id = part.trimmingCharacters(in: .whitespaces)
+                    if let r = Role(rawValue: id) { totpRoles.insert(r) } else { problems.append("FENGQIAO_TOTP_ROLES: unknown role \"\(id)\"") }
+                }
+            }
+        }
+        let keyFile = env["FENGQIAO_KEY_FILE"] ?? (dir as NSString).appendingPathComponent("keys.json")
+        var ring: (keys: [String: [UInt8]], current: String, indexKey: [UInt8])?
+        do { ring = try KeyFile.loadOrCreate(path: keyFile) } catch { problems.append("FENGQIAO_KEY_FILE (\(keyFile)): \(error)") }
+        let cfg = AppConfig(
+            dataDirectory: dir, location: location,
+            poolSize: int("FENGQIAO_POOL_SIZE", 8, 1...256),
+            bcryptCost: int("FENGQIAO_BCRYPT_COST", 12, 4...16),
+            passwordPolicy: PasswordPolicy(
+                minLength: int("FENGQIAO_PASSWORD_MIN_LENGTH", 8, 6...64),
+                minClasses: int("FENGQIAO_PASSWORD_MIN_CLASSES", 3, 1...4),
+                historyCount: int("FENGQIAO_PASSWORD_HISTORY", 5, 0...24)),
+            lockoutPolicy: LockoutPolicy(
+                maxFailures: int("FENGQIAO_LOCKOUT_FAILURES", 5, 1...100),
+                lockSeconds: Double(int("FENGQIAO_LOCKOUT_MINUTES", 30, 1...1440) * 60)),
+            sessionPolicy: SessionPolicy(
+                idleSecondsPrivileged: Double(int("FENGQIAO_IDLE_MINUTES_PRIVILEGED", 15, 1...480) * 60),
+                idleSeconds: Double(int("FENGQIAO_IDLE_MINUTES", 30, 1...480) * 60),
+                absoluteSeconds: Double(int("FENGQIAO_SESSION_HOURS", 8, 1...24) * 3600)),
+            totpRoles: totpRoles,
+            cookieSecure: (env["FENGQIAO_COOKIE_SECURE"] ?? "true") != "false",
+            keys: ring?.keys ?? [:], currentKeyID: ring?.current ?? "",
+            indexKey: ring?.indexKey ?? [],
+            maxBodyBytes: int("FENGQIAO_MAX_BODY_BYTES", 1 << 20, 1024...(1 << 30)),
+            logLevel: env["FENGQIAO_LOG_LEVEL"] ?? "notice")
+        if !problems.isEmpty { throw ConfigError(problems: problems) }
+        return cfg
+    }
+
+    static func readDotEnv(_ path: String) -> [String: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        var out: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let l = line.trimmingCharacters(in: .whitespaces)
+            guard !l.hasPrefix("#"), let eq = l.firstIndex(of: "=") else { continue }
+            var v = String(l[l.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            if v.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") { v = String(v.dropFirst().dropLast()) }
+            out[String(l[..<eq]).trimmingCharacters(in: .whitespaces)] = v
+        }
+        return out
+    }
+}
+
+/// The key file: `{"current": "k1", "keys": {"k1": "<base64 32 bytes>"}, "index": "<base64>"}`.
+/// Created with mode 0600 on first start; to rotate, add a key and point `current` at it.
+struct KeyFile: Codable {
+    var current: String
+    var keys: [String: String]
+    var index: String
+
+    var keysDecoded: [String: [UInt8]] { keys.compactMapValues { Data(base64Encoded: $0).map(Array.init) } }
+
+    static func loadOrCreate(path: String) throws -> (keys: [String: [UInt8]], current: String, indexKey: [UInt8]) {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            let kf = KeyFile(
+                current: "k1", keys: ["k1": Data(FieldCipher.generateKey()).base64EncodedString()],
+                index: Data(FieldCipher.generateKey()).base64EncodedString())
+            let data = try JSONEncoder().encode(kf)
+            guard fm.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw ConfigError(problems: ["cannot create key file \(path)"])
+            }
+        }
+        let kf = try JSONDecoder().decode(KeyFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        guard let idx = Data(base64Encoded: kf.index) else { throw ConfigError(problems: ["index key is not base64"]) }
+        return (kf.keysDecoded, kf.current, Array(idx))
+    }
+}

@@ -1,0 +1,152 @@
+import FengqiaoCore
+import FengqiaoStore
+import FluentKit
+import Foundation
+
+/// Loads a demo community shaped like the reference one (仪凤社区, 凤麓街道, 澄江市): 13 residential
+/// groups split into 20 grids, buildings, officers, grid workers, mediators, a governance-centre
+/// user, property contacts, a hotel operator and 300 volunteer patrollers.
+///
+/// Division codes are real (澄江市 `530481`, 凤麓街道 `530481001`, domain spec §2.2); the
+/// community's own 12-digit code is unknown and left empty, so grid codes use the local form
+/// `530481001-YF-NN`. People are synthetic and named as such (演示…).
+public struct DemoCommunity: Sendable {
+    let app: Fengqiao
+
+    public init(_ app: Fengqiao) { self.app = app }
+
+    /// A signed-in account the demo prints once.
+    public struct Credential: Sendable {
+        public var username: String
+        public var role: Role
+        public var password: String
+        public var totpSecret: String?
+    }
+
+    public struct Result: Sendable {
+        public var communityID: UUID
+        public var grids: Int
+        public var buildings: Int
+        public var accounts: Int
+        public var credentials: [Credential]
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case alreadyLoaded
+        public var description: String { "the demo community is already loaded" }
+    }
+
+    static let divisions: [(String, String, String, String?)] = [
+        ("530000", "云南省", "province", nil),
+        ("530400", "玉溪市", "prefecture", "530000"),
+        ("530481", "澄江市", "county", "530400"),
+        ("530481001", "凤麓街道", "township", "530481"),
+        ("530481002", "龙街街道", "township", "530481"),
+        ("530481100", "阳宗镇", "township", "530481"),
+        ("530481101", "右所镇", "township", "530481"),
+        ("530481102", "海口镇", "township", "530481"),
+        ("530481103", "九村镇", "township", "530481"),
+    ]
+
+    static let numerals = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三"]
+
+    /// - Parameter loginRoles: roles whose demo accounts get a password (printed once); the
+    ///   300 volunteers get none and sign in only after a password reset.
+    public func load(actor: Actor) async throws -> Result {
+        let db = app.store.db
+        if try await CommunityModel.query(on: db).filter(\.$name == "仪凤社区（演示）").count() > 0 { throw Failure.alreadyLoaded }
+        let stationID = UUID(), communityID = UUID()
+        var groups: [ResidentialGroup] = []
+        var grids: [Grid] = []
+        var buildings: [Building] = []
+        for i in 0..<13 {
+            groups.append(ResidentialGroup(communityID: communityID, name: "第\(Self.numerals[i])居民小组", sequence: i + 1))
+        }
+        // A 5 × 4 layout of slightly irregular cells around 102.908°E, 24.672°N (WGS-84).
+        let lon0 = 102.900, lat0 = 24.680, dx = 0.0042, dy = 0.0036
+        func jitter(_ a: Int, _ b: Int) -> (Double, Double) {
+            let h = (a * 73 + b * 151) % 17
+            return (Double(h - 8) * 0.00012, Double((h * 7) % 17 - 8) * 0.0001)
+        }
+        func corner(_ c: Int, _ r: Int) -> GeoPoint {
+            let edge = c == 0 || r == 0 || c == 5 || r == 4
+            let (jx, jy) = edge ? (0, 0) : jitter(c, r)
+            return GeoPoint(lon: lon0 + Double(c) * dx + jx, lat: lat0 - Double(r) * dy + jy)
+        }
+        for n in 0..<20 {
+            let col = n % 5, row = n / 5
+            let group = n < 14 ? n / 2 : n - 7
+            let ring = [corner(col, row), corner(col + 1, row), corner(col + 1, row + 1), corner(col, row + 1)]
+            let g = Grid(
+                communityID: communityID, residentialGroupID: groups[group].id, code: String(format: "530481001-YF-%02d", n + 1),
+                name: "第\(n + 1)网格", kind: .basic, polygon: GeoPolygon(datum: .wgs84, ring: ring))
+            grids.append(g)
+            for b in 0..<(3 + n % 4) {
+                let c = g.polygon!.centroid
+                buildings.append(Building(
+                    gridID: g.id, name: "\(n + 1)-\(b + 1)栋", address: "澄江市凤麓街道演示路\(n * 10 + b + 1)号", floors: 3 + (n + b) % 9,
+                    location: GeoPoint(lon: c.lon + Double(b) * 0.0003, lat: c.lat - Double(b) * 0.0002)))
+            }
+        }
+        let station = PoliceStation(id: stationID, name: "凤麓派出所（演示）", divisionCode: "530481001", address: "澄江市凤麓街道")
+        let community = Community(id: communityID, stationID: stationID, name: "仪凤社区（演示）", townshipCode: "530481001", divisionCode12: nil)
+
+        // Accounts. Staff with a password get a TOTP secret too, printed once, so the demo can be
+        // tried at once (e.g. `oathtool --totp -b SECRET`).
+        struct Plan { var username: String; var name: String; var role: Role; var scope: TerritoryScope; var login: Bool }
+        var plans: [Plan] = [
+            Plan(username: "demo-leader", name: "演示所长", role: .stationLeader, scope: TerritoryScope(level: .station, territoryID: stationID), login: true),
+            Plan(username: "demo-officer", name: "演示民警", role: .communityPoliceOfficer, scope: TerritoryScope(level: .community, territoryID: communityID), login: true),
+            Plan(username: "demo-governance", name: "演示综治中心", role: .governanceCenterStaff, scope: TerritoryScope(level: .community, territoryID: communityID), login: true),
+        ]
+        for (i, g) in grids.enumerated() {
+            plans.append(Plan(username: String(format: "demo-grid%02d", i + 1), name: String(format: "演示网格员%02d", i + 1), role: .gridWorker, scope: TerritoryScope(level: .grid, territoryID: g.id), login: i < 2))
+        }
+        for i in 1...3 {
+            plans.append(Plan(username: "demo-mediator\(i)", name: "演示调解员\(i)", role: .mediator, scope: TerritoryScope(level: .community, territoryID: communityID), login: i == 1))
+        }
+        for i in 1...4 {
+            plans.append(Plan(username: "demo-property\(i)", name: "演示物业联系人\(i)", role: .departmentContact, scope: TerritoryScope(level: .community, territoryID: communityID), login: i == 1))
+        }
+        plans.append(Plan(username: "demo-hotel1", name: "演示旅馆经营者", role: .hotelOperator, scope: TerritoryScope(level: .community, territoryID: communityID), login: true))
+        for i in 1...300 {
+            plans.append(Plan(username: String(format: "demo-vol%03d", i), name: String(format: "演示志愿者%03d", i), role: .volunteer, scope: TerritoryScope(level: .grid, territoryID: grids[(i - 1) % 20].id), login: i == 1))
+        }
+
+        var credentials: [Credential] = []
+        var hashed: [(Plan, String?, String?)] = []
+        for p in plans {
+            if p.login {
+                let pw = AccountService.temporaryPassword()
+                let secret = app.config.totpRoles.contains(p.role) ? Base32.encode(TOTP.generateSecret()) : nil
+                credentials.append(Credential(username: p.username, role: p.role, password: pw, totpSecret: secret))
+                hashed.append((p, try await app.passwords.hash(pw), secret))
+            } else {
+                hashed.append((p, nil, nil))
+            }
+        }
+        let cipher = app.cipher
+        let toSave = (station, community, groups, grids, buildings)
+        let entries = hashed
+        try await app.store.write { [app] db in
+            for (code, name, level, parent) in Self.divisions {
+                try await app.territories.saveDivision(code: code, name: name, level: level, parent: parent, on: db)
+            }
+            try await app.territories.save(toSave.0, on: db)
+            try await app.territories.save(toSave.1, on: db)
+            for g in toSave.2 { try await app.territories.save(g, on: db) }
+            for g in toSave.3 { try await app.territories.save(g, on: db) }
+            for b in toSave.4 { try await app.territories.save(b, on: db) }
+            for (p, hash, secret) in entries {
+                let u = try await app.accounts.create(username: p.username, displayName: p.name, role: p.role, scope: p.scope, passwordHash: hash, mustChangePassword: false, on: db)
+                if let secret {
+                    u.totpSecret = cipher.seal(secret)
+                    u.totpEnabled = true
+                    try await u.save(on: db)
+                }
+            }
+            _ = try await app.audit.append(actor.draft(.create, objectType: "community", objectID: communityID.uuidString.lowercased(), detail: "demo community loaded: 13 groups, 20 grids, \(toSave.4.count) buildings, \(entries.count) accounts"), on: db)
+        }
+        return Result(communityID: communityID, grids: grids.count, buildings: buildings.count, accounts: plans.count, credentials: credentials)
+    }
+}

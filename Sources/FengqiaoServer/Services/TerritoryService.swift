@@ -1,0 +1,156 @@
+import FengqiaoCore
+import FengqiaoStore
+import FluentKit
+import Foundation
+
+/// Creates and edits territories, validating in the core and auditing every change.
+public struct TerritoryService: Sendable {
+    let app: Fengqiao
+
+    public init(_ app: Fengqiao) { self.app = app }
+
+    /// Input for a police station.
+    public struct StationInput: Codable, Sendable {
+        public var name: String?
+        public var divisionCode: String?
+        public var address: String?
+    }
+
+    public struct CommunityInput: Codable, Sendable {
+        public var stationId: UUID?
+        public var name: String?
+        public var townshipCode: String?
+        public var divisionCode12: String?
+    }
+
+    public struct GroupInput: Codable, Sendable {
+        public var communityId: UUID?
+        public var name: String?
+        public var sequence: Int?
+    }
+
+    public struct GridInput: Codable, Sendable {
+        public var communityId: UUID?
+        public var residentialGroupId: UUID?
+        public var code: String?
+        public var sequence: Int?
+        public var name: String?
+        public var kind: GridKind?
+        public var polygon: GeoPolygon?
+    }
+
+    public struct BuildingInput: Codable, Sendable {
+        public var gridId: UUID?
+        public var name: String?
+        public var address: String?
+        public var floors: Int?
+        public var lon: Double?
+        public var lat: Double?
+    }
+
+    static func required<T>(_ v: T?, _ field: String) throws(DomainError) -> T {
+        guard let v else { throw .invalidField(field: field, reason: "is required") }
+        return v
+    }
+
+    private func write<T: Sendable>(_ actor: Actor, _ action: AuditAction, _ type: String, _ id: UUID, fields: [String], _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await app.store.write { [app] db in
+            let r = try await body(db)
+            _ = try await app.audit.append(actor.draft(action, objectType: type, objectID: id.uuidString.lowercased(), fields: fields), on: db)
+            return r
+        }
+    }
+
+    public func createStation(_ i: StationInput, actor: Actor, visible: VisibleTerritory) async throws -> PoliceStation {
+        guard visible == .everything else { throw DomainError.forbidden(reason: "only a city-wide account creates police stations") }
+        let code = try DivisionCode(try Self.required(i.divisionCode, "divisionCode"))
+        guard code.level == .county || code.level == .township else { throw DomainError.invalidField(field: "divisionCode", reason: "must be a county or township code") }
+        let s = PoliceStation(name: try FieldRules.name(i.name, field: "name"), divisionCode: code.value, address: try FieldRules.optional(i.address, field: "address"))
+        try await write(actor, .create, "police-station", s.id, fields: ["name", "divisionCode", "address"]) { [app] db in try await app.territories.save(s, on: db) }
+        return s
+    }
+
+    public func createCommunity(_ i: CommunityInput, actor: Actor, visible: VisibleTerritory) async throws -> Community {
+        let sid = try Self.required(i.stationId, "stationId")
+        guard visible.canSee(station: sid) else {
+            throw DomainError.notFound(kind: "police station")
+        }
+        let town = try DivisionCode(try Self.required(i.townshipCode, "townshipCode"), field: "townshipCode")
+        guard town.level == .township else { throw DomainError.invalidField(field: "townshipCode", reason: "must be a 9-digit township code") }
+        var code12: String?
+        if let raw = i.divisionCode12, !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            let c = try DivisionCode(raw, field: "divisionCode12")
+            guard c.level == .village, c.value.count == 12, c.value.hasPrefix(String(town.value.prefix(9))) else {
+                throw DomainError.invalidField(field: "divisionCode12", reason: "must be a 12-digit village-level code under township \(town.value)")
+            }
+            code12 = c.value
+        }
+        let c = Community(stationID: sid, name: try FieldRules.name(i.name, field: "name"), townshipCode: town.value, divisionCode12: code12)
+        try await write(actor, .create, "community", c.id, fields: ["stationId", "name", "townshipCode", "divisionCode12"]) { [app] db in try await app.territories.save(c, on: db) }
+        return c
+    }
+
+    public func createGroup(_ i: GroupInput, actor: Actor, visible: VisibleTerritory) async throws -> ResidentialGroup {
+        let cid = try Self.required(i.communityId, "communityId")
+        guard visible.canSee(community: cid) else { throw DomainError.notFound(kind: "community") }
+        let seq = try Self.required(i.sequence, "sequence")
+        guard (1...999).contains(seq) else { throw DomainError.invalidField(field: "sequence", reason: "must be 1–999") }
+        let g = ResidentialGroup(communityID: cid, name: try FieldRules.name(i.name, field: "name"), sequence: seq)
+        try await write(actor, .create, "residential-group", g.id, fields: ["communityId", "name", "sequence"]) { [app] db in
+            guard try await CommunityModel.find(cid, on: db) != nil else { throw DomainError.notFound(kind: "community") }
+            if try await ResidentialGroupModel.query(on: db).filter(\.$communityID == cid).filter(\.$sequence == seq).count() > 0 {
+                throw DomainError.conflict(field: "sequence", reason: "the community already has group \(seq)")
+            }
+            try await app.territories.save(g, on: db)
+        }
+        return g
+    }
+
+    /// Creates a grid; without an explicit code, the project default code (community 12-digit
+    /// code + sequence) is used, which needs the community's code.
+    public func createGrid(_ i: GridInput, actor: Actor, visible: VisibleTerritory) async throws -> Grid {
+        let cid = try Self.required(i.communityId, "communityId")
+        let community = try await app.territories.community(cid, visible: visible, on: app.store.db)
+        let kind = i.kind ?? .basic
+        let code: String
+        if let c = i.code, !c.isEmpty {
+            try GridCode.validate(c)
+            code = c.trimmingCharacters(in: .whitespaces)
+        } else {
+            guard let c12 = community.divisionCode12 else {
+                throw DomainError.invalidField(field: "code", reason: "is required while the community has no 12-digit division code")
+            }
+            code = try GridCode.make(communityCode12: c12, sequence: try Self.required(i.sequence, "sequence"), dedicated: kind == .dedicated)
+        }
+        let g = Grid(communityID: cid, residentialGroupID: i.residentialGroupId, code: code, name: try FieldRules.name(i.name, field: "name"), kind: kind, polygon: try i.polygon?.validated())
+        try await write(actor, .create, "grid", g.id, fields: ["communityId", "residentialGroupId", "code", "name", "kind", "polygon"]) { [app] db in try await app.territories.save(g, on: db) }
+        return g
+    }
+
+    /// Edits a grid's name, group, kind and polygon (the code and community stay).
+    public func updateGrid(_ id: UUID, _ i: GridInput, actor: Actor, visible: VisibleTerritory) async throws -> Grid {
+        var g = try await app.territories.grid(id, visible: visible, on: app.store.db)
+        var changed: [String] = []
+        if let n = i.name { g.name = try FieldRules.name(n, field: "name"); changed.append("name") }
+        if let k = i.kind { g.kind = k; changed.append("kind") }
+        if let r = i.residentialGroupId { g.residentialGroupID = r; changed.append("residentialGroupId") }
+        if let p = i.polygon { g.polygon = try p.validated(); changed.append("polygon") }
+        let grid = g
+        try await write(actor, .update, "grid", id, fields: changed) { [app] db in try await app.territories.save(grid, on: db) }
+        return g
+    }
+
+    public func createBuilding(_ i: BuildingInput, actor: Actor, visible: VisibleTerritory) async throws -> Building {
+        let gid = try Self.required(i.gridId, "gridId")
+        _ = try await app.territories.grid(gid, visible: visible, on: app.store.db)
+        if let f = i.floors, !(1...200).contains(f) { throw DomainError.invalidField(field: "floors", reason: "must be 1–200") }
+        var loc: GeoPoint?
+        if let lon = i.lon, let lat = i.lat {
+            guard (-180...180).contains(lon), (-90...90).contains(lat) else { throw DomainError.invalidField(field: "lon", reason: "coordinates out of range") }
+            loc = GeoPoint(lon: lon, lat: lat)
+        }
+        let b = Building(gridID: gid, name: try FieldRules.name(i.name, field: "name"), address: try FieldRules.optional(i.address, field: "address"), floors: i.floors, location: loc)
+        try await write(actor, .create, "building", b.id, fields: ["gridId", "name", "address", "floors", "location"]) { [app] db in try await app.territories.save(b, on: db) }
+        return b
+    }
+}

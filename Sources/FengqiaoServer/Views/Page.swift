@@ -1,0 +1,71 @@
+import FengqiaoCore
+import FengqiaoStore
+import Vapor
+
+/// Builds the common page context (labels, signed-in user, CSRF token, navigation) around a
+/// page's own data, and renders a Leaf template. Page data stays apart from markup.
+enum Page {
+    struct Nav: Encodable {
+        var href: String
+        var label: String
+    }
+
+    struct Me: Encodable {
+        var username: String
+        var displayName: String
+        var role: String
+        var scope: String
+    }
+
+    struct Context<D: Encodable>: Encodable {
+        var t: [String: String]
+        var lang: String
+        var otherLang: String
+        var title: String
+        var csrf: String
+        var me: Me?
+        var nav: [Nav]
+        var path: String
+        var data: D
+    }
+
+    static func lang(_ req: Request) -> L10n.Lang {
+        if let c = req.cookies["fq_lang"]?.string, let l = L10n.Lang(rawValue: c) { return l }
+        return .zh
+    }
+
+    static func t(_ req: Request) -> [String: String] { lang(req) == .zh ? L10n.zh : L10n.en }
+
+    static func roleName(_ r: Role, _ req: Request) -> String { lang(req) == .zh ? r.nameZH : r.nameEN }
+
+    /// The CSRF token for forms on this page: the session's, or a pre-session cookie's.
+    static func csrf(_ req: Request) -> (token: String, setCookie: Bool) {
+        if let t = req.principal?.csrfToken { return (t, false) }
+        if let c = req.cookies[PrincipalMiddleware.preSessionCookie]?.string, c.count >= 20 { return (c, false) }
+        return (AuthService.randomToken(bytes: 24), true)
+    }
+
+    static func render<D: Encodable>(_ req: Request, _ template: String, _ data: D, title: String, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let l = lang(req)
+        let tt = l == .zh ? L10n.zh : L10n.en
+        let (token, setCookie) = csrf(req)
+        var nav: [Nav] = []
+        var me: Me?
+        if let p = req.principal, p.fullySignedIn {
+            me = Me(username: p.account.username, displayName: p.account.displayName, role: roleName(p.role, req), scope: p.account.scope.level.nameZH)
+            nav.append(Nav(href: "/", label: tt["nav.home"]!))
+            if p.has(.territoryRead) { nav.append(Nav(href: "/territories", label: tt["nav.territories"]!)) }
+            if p.has(.accountRead) { nav.append(Nav(href: "/admin/users", label: tt["nav.users"]!)) }
+            if p.has(.auditRead) { nav.append(Nav(href: "/audit", label: tt["nav.audit"]!)) }
+            nav.append(Nav(href: "/account", label: tt["nav.account"]!))
+        }
+        let ctx = Context(t: l == .zh ? L10n.zhTemplate : L10n.enTemplate, lang: l == .zh ? "zh-CN" : "en", otherLang: l == .zh ? "en" : "zh", title: title, csrf: token, me: me, nav: nav, path: req.url.path, data: data)
+        let view = try await req.view.render(template, ctx)
+        let res = try await view.encodeResponse(status: status, for: req)
+        if setCookie {
+            res.cookies[PrincipalMiddleware.preSessionCookie] = HTTPCookies.Value(
+                string: token, maxAge: 3600 * 8, path: "/", isSecure: req.application.fengqiao.config.cookieSecure, isHTTPOnly: true, sameSite: .strict)
+        }
+        return res
+    }
+}

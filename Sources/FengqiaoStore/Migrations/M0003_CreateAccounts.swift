@@ -1,0 +1,76 @@
+import FluentKit
+import SQLKit
+
+/// Accounts, password history, sessions, API tokens and setup tokens.
+public struct M0003_CreateAccounts: AsyncMigration {
+    public init() {}
+    public func prepare(on database: any Database) async throws {
+        try await database.schema("users")
+            .id()
+            .field("username", .string, .required)
+            .field("display_name", .string, .required)
+            .field("password_hash", .string)
+            .field("role", .string, .required)
+            .field("scope_level", .string, .required)
+            .field("scope_territory_id", .uuid)
+            .field("totp_secret", .string)
+            .field("totp_enabled", .bool, .required)
+            .field("totp_last_counter", .int64)
+            .field("failed_logins", .int, .required)
+            .field("locked_until", .datetime)
+            .field("disabled", .bool, .required)
+            .field("must_change_password", .bool, .required)
+            .field("password_changed_at", .datetime)
+            .field("last_login_at", .datetime)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "username")
+            .create()
+        try await database.schema("password_history")
+            .id()
+            .field("user_id", .uuid, .required, .references("users", "id", onDelete: .cascade))
+            .field("password_hash", .string, .required)
+            .field("created_at", .datetime)
+            .create()
+        try await database.schema("sessions")
+            .id()
+            .field("token_hash", .string, .required)
+            .field("user_id", .uuid, .required, .references("users", "id", onDelete: .cascade))
+            .field("csrf_token", .string, .required)
+            .field("second_factor_done", .bool, .required)
+            .field("created_at", .datetime, .required)
+            .field("last_seen_at", .datetime, .required)
+            .field("expires_at", .datetime, .required)
+            .field("client_ip", .string)
+            .field("user_agent", .string)
+            .unique(on: "token_hash")
+            .create()
+        try await database.schema("api_tokens")
+            .id()
+            .field("user_id", .uuid, .required, .references("users", "id", onDelete: .cascade))
+            .field("name", .string, .required)
+            .field("token_hash", .string, .required)
+            .field("scopes", .string, .required)
+            .field("created_at", .datetime, .required)
+            .field("expires_at", .datetime)
+            .field("revoked_at", .datetime)
+            .field("last_used_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+        try await database.schema("setup_tokens")
+            .id()
+            .field("token_hash", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .field("used_at", .datetime)
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.create(index: "users_scope_idx").on("users").column("scope_territory_id").run()
+        try await sql.create(index: "sessions_user_idx").on("sessions").column("user_id").run()
+        try await sql.create(index: "password_history_user_idx").on("password_history").column("user_id").run()
+    }
+    public func revert(on database: any Database) async throws {
+        for t in ["setup_tokens", "api_tokens", "sessions", "password_history", "users"] {
+            try await database.schema(t).delete()
+        }
+    }
+}

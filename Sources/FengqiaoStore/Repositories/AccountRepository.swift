@@ -1,0 +1,187 @@
+import FengqiaoCore
+import FluentKit
+import Foundation
+
+/// A read view of an account, without secrets.
+public struct Account: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var username: String
+    public var displayName: String
+    public var role: Role
+    public var scope: TerritoryScope
+    public var totpEnabled: Bool
+    public var disabled: Bool
+    public var lockedUntil: Date?
+    public var mustChangePassword: Bool
+    public var hasPassword: Bool
+    public var lastLoginAt: Date?
+    public var createdAt: Date?
+
+    public init(_ m: UserModel) {
+        id = m.id!
+        username = m.username
+        displayName = m.displayName
+        role = m.roleValue
+        scope = m.scope
+        totpEnabled = m.totpEnabled
+        disabled = m.disabled
+        lockedUntil = m.lockedUntil
+        mustChangePassword = m.mustChangePassword
+        hasPassword = m.passwordHash != nil
+        lastLoginAt = m.lastLoginAt
+        createdAt = m.createdAt
+    }
+}
+
+/// Accounts and their password history.
+public struct AccountRepository: Sendable {
+    public init() {}
+
+    public func find(username: String, on db: any Database) async throws -> UserModel? {
+        try await UserModel.query(on: db).filter(\.$username == username.lowercased()).first()
+    }
+
+    public func find(_ id: UUID, on db: any Database) async throws -> UserModel? {
+        try await UserModel.find(id, on: db)
+    }
+
+    /// Creates an account. Usernames are case-insensitive (stored lower-case).
+    /// - Throws: `DomainError.conflict("username")` when taken.
+    public func create(
+        username: String, displayName: String, role: Role, scope: TerritoryScope, passwordHash: String?,
+        mustChangePassword: Bool, on db: any Database
+    ) async throws -> UserModel {
+        let name = username.lowercased()
+        if try await find(username: name, on: db) != nil {
+            throw DomainError.conflict(field: "username", reason: "username \(name) is already taken")
+        }
+        let m = UserModel()
+        m.id = UUID()
+        m.username = name
+        m.displayName = displayName
+        m.passwordHash = passwordHash
+        m.role = role.rawValue
+        m.scopeLevel = scope.level.rawValue
+        m.scopeTerritoryID = scope.territoryID
+        m.totpEnabled = false
+        m.failedLogins = 0
+        m.disabled = false
+        m.mustChangePassword = mustChangePassword
+        m.passwordChangedAt = passwordHash == nil ? nil : Date()
+        try await m.create(on: db)
+        if let passwordHash {
+            try await PasswordHistoryModel(userID: m.id!, passwordHash: passwordHash).create(on: db)
+        }
+        return m
+    }
+
+    /// Accounts whose scope lies inside what the caller may see, optionally filtered.
+    public func list(
+        visible v: VisibleTerritory, role: Role? = nil, search: String? = nil, limit: Int = 200, offset: Int = 0,
+        on db: any Database
+    ) async throws -> (items: [Account], total: Int) {
+        var q = UserModel.query(on: db)
+        if v != .everything {
+            let ids = Array(v.gridIDs ?? []) + Array(v.communityIDs ?? []) + Array(v.stationIDs ?? [])
+            q = q.filter(\.$scopeTerritoryID ~~ ids)
+        }
+        if let role { q = q.filter(\.$role == role.rawValue) }
+        if let s = search?.trimmingCharacters(in: .whitespaces), !s.isEmpty {
+            let pattern = s.lowercased()
+            q = q.group(.or) { $0.filter(\.$username ~~ pattern).filter(\.$displayName ~~ s) }
+        }
+        let total = try await q.count()
+        let items = try await q.sort(\.$username).range(offset..<(offset + limit)).all().map(Account.init)
+        return (items, total)
+    }
+
+    /// The last `n` password hashes, newest first.
+    public func recentPasswordHashes(userID: UUID, limit n: Int, on db: any Database) async throws -> [String] {
+        try await PasswordHistoryModel.query(on: db).filter(\.$userID == userID)
+            .sort(\.$createdAt, .descending).limit(n).all().map(\.passwordHash)
+    }
+
+    /// Sets a new password hash and records it in the history.
+    public func setPassword(_ user: UserModel, hash: String, mustChange: Bool, on db: any Database) async throws {
+        user.passwordHash = hash
+        user.passwordChangedAt = Date()
+        user.mustChangePassword = mustChange
+        user.failedLogins = 0
+        user.lockedUntil = nil
+        try await user.save(on: db)
+        try await PasswordHistoryModel(userID: user.id!, passwordHash: hash).create(on: db)
+    }
+
+    /// Number of accounts holding `role` (e.g. whether a system administrator exists yet).
+    public func count(role: Role, on db: any Database) async throws -> Int {
+        try await UserModel.query(on: db).filter(\.$role == role.rawValue).filter(\.$disabled == false).count()
+    }
+
+    public func countAll(on db: any Database) async throws -> Int {
+        try await UserModel.query(on: db).count()
+    }
+}
+
+/// Sessions, API tokens and one-time setup tokens. Secrets are stored only as SHA-256 hashes.
+public struct SessionRepository: Sendable {
+    public init() {}
+
+    public func createSession(_ s: SessionModel, on db: any Database) async throws { try await s.create(on: db) }
+
+    public func session(tokenHash: String, on db: any Database) async throws -> SessionModel? {
+        try await SessionModel.query(on: db).filter(\.$tokenHash == tokenHash).first()
+    }
+
+    public func deleteSession(_ id: UUID, on db: any Database) async throws {
+        try await SessionModel.query(on: db).filter(\.$id == id).delete()
+    }
+
+    /// Ends every session of a user (password reset, disable, role change).
+    public func deleteSessions(userID: UUID, on db: any Database) async throws {
+        try await SessionModel.query(on: db).filter(\.$userID == userID).delete()
+    }
+
+    /// Removes sessions past their absolute expiry.
+    public func purgeExpired(now: Date, on db: any Database) async throws {
+        try await SessionModel.query(on: db).filter(\.$expiresAt < now).delete()
+    }
+
+    public func createToken(_ t: APITokenModel, on db: any Database) async throws { try await t.create(on: db) }
+
+    public func token(hash: String, on db: any Database) async throws -> APITokenModel? {
+        try await APITokenModel.query(on: db).filter(\.$tokenHash == hash).first()
+    }
+
+    public func tokens(userID: UUID, on db: any Database) async throws -> [APITokenModel] {
+        try await APITokenModel.query(on: db).filter(\.$userID == userID).sort(\.$createdAt, .descending).all()
+    }
+
+    public func tokenByID(_ id: UUID, on db: any Database) async throws -> APITokenModel? {
+        try await APITokenModel.find(id, on: db)
+    }
+
+    public func createSetupToken(hash: String, expiresAt: Date, on db: any Database) async throws {
+        let m = SetupTokenModel()
+        m.id = UUID()
+        m.tokenHash = hash
+        m.expiresAt = expiresAt
+        try await m.create(on: db)
+    }
+
+    public func setupToken(hash: String, on db: any Database) async throws -> SetupTokenModel? {
+        try await SetupTokenModel.query(on: db).filter(\.$tokenHash == hash).first()
+    }
+}
+
+/// Stored responses of idempotent create requests.
+public struct IdempotencyRepository: Sendable {
+    public init() {}
+
+    public func find(owner: String, key: String, on db: any Database) async throws -> IdempotencyKeyModel? {
+        try await IdempotencyKeyModel.query(on: db).filter(\.$owner == owner).filter(\.$key == key).first()
+    }
+
+    public func save(_ m: IdempotencyKeyModel, on db: any Database) async throws { try await m.save(on: db) }
+
+    public func delete(_ m: IdempotencyKeyModel, on db: any Database) async throws { try await m.delete(on: db) }
+}

@@ -1,0 +1,192 @@
+import FengqiaoCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// What a caller knows about an audited action; the repository adds sequence, time and hashes.
+public struct AuditDraft: Sendable {
+    public var actorID: UUID?
+    public var actorName: String?
+    public var actorRole: String?
+    public var actorScope: String?
+    public var action: AuditAction
+    public var objectType: String?
+    public var objectID: String?
+    public var fields: [String]
+    public var purpose: String?
+    public var legalBasis: String?
+    public var result: AuditResult
+    public var clientIP: String?
+    public var userAgent: String?
+    public var requestID: String?
+    public var detail: String?
+
+    public init(
+        actorID: UUID? = nil, actorName: String? = nil, actorRole: String? = nil, actorScope: String? = nil,
+        action: AuditAction, objectType: String? = nil, objectID: String? = nil, fields: [String] = [],
+        purpose: String? = nil, legalBasis: String? = nil, result: AuditResult = .success,
+        clientIP: String? = nil, userAgent: String? = nil, requestID: String? = nil, detail: String? = nil
+    ) {
+        self.actorID = actorID
+        self.actorName = actorName
+        self.actorRole = actorRole
+        self.actorScope = actorScope
+        self.action = action
+        self.objectType = objectType
+        self.objectID = objectID
+        self.fields = fields
+        self.purpose = purpose
+        self.legalBasis = legalBasis
+        self.result = result
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.requestID = requestID
+        self.detail = detail
+    }
+}
+
+/// Filters for listing audit rows.
+public struct AuditQuery: Sendable {
+    public var objectType: String?
+    public var objectID: String?
+    public var actorID: UUID?
+    public var action: AuditAction?
+    public var from: Date?
+    public var to: Date?
+    public var limit: Int
+    /// Only rows with `seq` below this (keyset paging, newest first).
+    public var beforeSeq: Int64?
+    /// Separation of powers: rows by this actor are hidden (nobody audits themselves).
+    public var excludeActorID: UUID?
+    /// Only rows whose actor role is this.
+    public var actorRoleIs: String?
+    /// Rows whose actor role is not this (rows without a role are kept).
+    public var actorRoleIsNot: String?
+
+    public init(objectType: String? = nil, objectID: String? = nil, actorID: UUID? = nil, action: AuditAction? = nil,
+                from: Date? = nil, to: Date? = nil, limit: Int = 100, beforeSeq: Int64? = nil) {
+        self.objectType = objectType
+        self.objectID = objectID
+        self.actorID = actorID
+        self.action = action
+        self.from = from
+        self.to = to
+        self.limit = limit
+        self.beforeSeq = beforeSeq
+    }
+}
+
+/// Appends to, reads and verifies the hash-chained audit trail (domain spec §7.3).
+///
+/// `append` must run inside `Store.write`: on SQLite the write transaction already holds the
+/// database's single write lock; on PostgreSQL a transaction-scoped advisory lock serialises
+/// appends across every application server, so the chain never forks.
+public struct AuditRepository: Sendable {
+    static let advisoryLockKey: Int64 = 0x6671_6175_6469_74 // "fqaudit"
+
+    public init() {}
+
+    /// Appends one record and returns it sealed.
+    public func append(_ d: AuditDraft, on db: any Database, at now: Date = Date()) async throws -> AuditEntry {
+        let sql = db as! any SQLDatabase
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.advisoryLockKey))").run()
+        }
+        let last = try await sql.raw("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first()
+        let prevSeq = try last?.decode(column: "seq", as: Int64.self) ?? 0
+        let prevHash = try last?.decode(column: "hash", as: String.self) ?? AuditEntry.genesisHash
+        let entry = AuditEntry(
+            seq: prevSeq + 1, at: now, actorID: d.actorID, actorName: d.actorName, actorRole: d.actorRole,
+            actorScope: d.actorScope, action: d.action, objectType: d.objectType, objectID: d.objectID,
+            fields: d.fields, purpose: d.purpose, legalBasis: d.legalBasis, result: d.result,
+            clientIP: d.clientIP, userAgent: d.userAgent, requestID: d.requestID, detail: d.detail,
+            prevHash: prevHash
+        ).sealed()
+        try await sql.insert(into: "audit_log")
+            .columns("seq", "at", "actor_id", "actor_name", "actor_role", "actor_scope", "action", "object_type",
+                     "object_id", "fields", "purpose", "legal_basis", "result", "client_ip", "user_agent",
+                     "request_id", "detail", "prev_hash", "hash")
+            .values(
+                SQLBind(entry.seq), SQLBind(entry.at), SQLBind(entry.actorID), SQLBind(entry.actorName),
+                SQLBind(entry.actorRole), SQLBind(entry.actorScope), SQLBind(entry.action.rawValue),
+                SQLBind(entry.objectType), SQLBind(entry.objectID), SQLBind(String(decoding: try JSONEncoder().encode(entry.fields), as: UTF8.self)),
+                SQLBind(entry.purpose), SQLBind(entry.legalBasis), SQLBind(entry.result.rawValue),
+                SQLBind(entry.clientIP), SQLBind(entry.userAgent), SQLBind(entry.requestID), SQLBind(entry.detail),
+                SQLBind(entry.prevHash), SQLBind(entry.hash))
+            .run()
+        return entry
+    }
+
+    /// Rows matching `q`, newest first.
+    public func list(_ q: AuditQuery, on db: any Database) async throws -> [AuditEntry] {
+        let sql = db as! any SQLDatabase
+        var s = sql.select().column("*").from("audit_log")
+        if let v = q.objectType { s = s.where("object_type", .equal, v) }
+        if let v = q.objectID { s = s.where("object_id", .equal, v) }
+        if let v = q.actorID { s = s.where("actor_id", .equal, v) }
+        if let v = q.action { s = s.where("action", .equal, v.rawValue) }
+        if let v = q.from { s = s.where("at", .greaterThanOrEqual, v) }
+        if let v = q.to { s = s.where("at", .lessThan, v) }
+        if let v = q.beforeSeq { s = s.where("seq", .lessThan, v) }
+        if let v = q.excludeActorID {
+            s = s.where { $0.where("actor_id", .notEqual, v).orWhere("actor_id", .is, SQLLiteral.null) }
+        }
+        if let v = q.actorRoleIs { s = s.where("actor_role", .equal, v) }
+        if let v = q.actorRoleIsNot {
+            s = s.where { $0.where("actor_role", .notEqual, v).orWhere("actor_role", .is, SQLLiteral.null) }
+        }
+        let rows = try await s.orderBy("seq", .descending).limit(max(1, min(q.limit, 1000))).all()
+        return try rows.map(Self.decode)
+    }
+
+    /// Walks the whole chain in pages of `pageSize`, in constant memory.
+    public func verify(on db: any Database, pageSize: Int = 5000) async throws -> AuditChainVerdict {
+        let sql = db as! any SQLDatabase
+        var verifier = AuditChainVerifier()
+        var after: Int64 = 0
+        while true {
+            let rows = try await sql.select().column("*").from("audit_log")
+                .where("seq", .greaterThan, after).orderBy("seq").limit(pageSize).all()
+            if rows.isEmpty { break }
+            for row in rows {
+                let e = try Self.decode(row)
+                verifier.check(e)
+                after = e.seq
+            }
+            if case .broken = verifier.finish() { break }
+        }
+        return verifier.finish()
+    }
+
+    /// Number of rows.
+    public func count(on db: any Database) async throws -> Int {
+        let sql = db as! any SQLDatabase
+        return try await sql.raw("SELECT COUNT(*) AS n FROM audit_log").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    static func decode(_ row: any SQLRow) throws -> AuditEntry {
+        let fieldsText = try row.decode(column: "fields", as: String.self)
+        // A value that is not a JSON array of strings is kept as one field, so verification fails.
+        let fields = (try? JSONDecoder().decode([String].self, from: Data(fieldsText.utf8))) ?? [fieldsText]
+        return AuditEntry(
+            seq: try row.decode(column: "seq", as: Int64.self),
+            at: try row.decode(column: "at", as: Date.self),
+            actorID: try row.decode(column: "actor_id", as: UUID?.self),
+            actorName: try row.decode(column: "actor_name", as: String?.self),
+            actorRole: try row.decode(column: "actor_role", as: String?.self),
+            actorScope: try row.decode(column: "actor_scope", as: String?.self),
+            action: AuditAction(rawValue: try row.decode(column: "action", as: String.self)) ?? .read,
+            objectType: try row.decode(column: "object_type", as: String?.self),
+            objectID: try row.decode(column: "object_id", as: String?.self),
+            fields: fields,
+            purpose: try row.decode(column: "purpose", as: String?.self),
+            legalBasis: try row.decode(column: "legal_basis", as: String?.self),
+            result: AuditResult(rawValue: try row.decode(column: "result", as: String.self)) ?? .error,
+            clientIP: try row.decode(column: "client_ip", as: String?.self),
+            userAgent: try row.decode(column: "user_agent", as: String?.self),
+            requestID: try row.decode(column: "request_id", as: String?.self),
+            detail: try row.decode(column: "detail", as: String?.self),
+            prevHash: try row.decode(column: "prev_hash", as: String.self),
+            hash: try row.decode(column: "hash", as: String.self))
+    }
+}

@@ -1,0 +1,146 @@
+import FengqiaoCore
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+
+/// The database engine behind a `Store`.
+public enum StoreDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// Where the data lives and how many connections to use.
+public enum StoreLocation: Sendable, Equatable {
+    /// An embedded SQLite file.
+    case sqlite(path: String)
+    /// A PostgreSQL server, by `postgres://`, `postgresql://` or `postgres+uds://` URL.
+    case postgres(url: String)
+
+    public var dialect: StoreDialect {
+        switch self {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+}
+
+/// Persistence entry point: configures the database and runs writes as transactions.
+///
+/// SQLite runs with `journal_mode=WAL`, `synchronous=FULL` (an acknowledged write survives a
+/// power cut), `busy_timeout` and `foreign_keys=ON`. Each write takes SQLite's write lock up
+/// front (`BEGIN IMMEDIATE`), which serialises writers across processes (a CLI command beside
+/// the server) without deadlocking lock upgrades.
+public struct Store: Sendable {
+    public let dialect: StoreDialect
+    private let databases: Databases
+    private let logger: Logger
+    /// Milliseconds a SQLite writer waits for the lock before failing.
+    public let busyTimeoutMillis: Int
+
+    public init(databases: Databases, dialect: StoreDialect, logger: Logger, busyTimeoutMillis: Int = 5000) {
+        self.databases = databases
+        self.dialect = dialect
+        self.logger = logger
+        self.busyTimeoutMillis = busyTimeoutMillis
+    }
+
+    /// Registers the database with Fluent's `Databases` as the default.
+    ///
+    /// - Parameters:
+    ///   - poolSize: PostgreSQL connections per event loop (SQLite always uses one per loop,
+    ///     fluent-sqlite-driver ignores more). Defaults are sized for a 2-core server.
+    ///   - poolTimeout: seconds a request waits for a connection before failing.
+    public static func register(
+        _ location: StoreLocation, on databases: Databases, poolSize: Int = 8, poolTimeout: Int64 = 30,
+        sqlLogLevel: Logger.Level = .debug
+    ) throws {
+        switch location {
+        case .sqlite(let path):
+            databases.use(
+                .sqlite(.file(path), connectionPoolTimeout: .seconds(poolTimeout), sqlLogLevel: sqlLogLevel),
+                as: .sqlite, isDefault: true)
+        case .postgres(let url):
+            var config = try SQLPostgresConfiguration(url: url)
+            config.searchPath = nil
+            databases.use(
+                .postgres(
+                    configuration: config, maxConnectionsPerEventLoop: poolSize,
+                    connectionPoolTimeout: .seconds(poolTimeout), sqlLogLevel: sqlLogLevel),
+                as: .psql, isDefault: true)
+        }
+    }
+
+    /// The default database (pooled connections) for reads.
+    public var db: any Database { databases.database(logger: logger, on: databases.eventLoopGroup.any())! }
+
+    /// The same database through SQLKit.
+    public var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    /// Runs `body` in one transaction and returns its result; any thrown error rolls back.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        switch dialect {
+        case .postgres:
+            return try await db.transaction { tx in try await body(tx) }
+        case .sqlite:
+            let timeout = busyTimeoutMillis
+            return try await db.withConnection { conn in
+                let sql = conn as! any SQLDatabase
+                try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(timeout))").run()
+                try await sql.raw("PRAGMA synchronous = FULL").run()
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(conn)
+                    try await sql.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await sql.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Applies the pragmas that live in the database file and checks them.
+    /// - Returns: the journal mode now in force (expected `wal`).
+    @discardableResult
+    public func prepare() async throws -> String {
+        guard dialect == .sqlite else { return "postgres" }
+        let rows = try await sql.raw("PRAGMA journal_mode = WAL").all()
+        try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(busyTimeoutMillis))").run()
+        return (try? rows.first?.decode(column: "journal_mode", as: String.self)) ?? "unknown"
+    }
+
+    /// `PRAGMA integrity_check` on SQLite (`ok` when clean); `ok` on PostgreSQL.
+    public func integrityCheck() async throws -> String {
+        guard dialect == .sqlite else { return "ok" }
+        let rows = try await sql.raw("PRAGMA integrity_check").all()
+        return rows.compactMap { try? $0.decode(column: "integrity_check", as: String.self) }.joined(separator: "\n")
+    }
+
+    /// Writes a consistent copy of a SQLite database while it is in use (`VACUUM INTO`).
+    public func backup(to path: String) async throws {
+        guard dialect == .sqlite else { throw DomainError.invalidField(field: "dialect", reason: "use pg_dump for PostgreSQL") }
+        try await sql.raw("VACUUM INTO \(bind: path)").run()
+    }
+
+    /// A libpq-style URL for `pg_dump` from our URL forms (`postgres+uds://user@host/socketdir#db`
+    /// becomes `postgresql://user@/db?host=socketdir`).
+    public static func libpqURL(_ url: String) -> String {
+        guard url.hasPrefix("postgres+uds://") || url.hasPrefix("postgresql+uds://"), let c = URLComponents(string: url) else { return url }
+        let user = c.user.map { $0 + (c.password.map { ":" + $0 } ?? "") + "@" } ?? ""
+        let dir = (c.path as NSString).deletingLastPathComponent
+        return "postgresql://\(user)/\(c.fragment ?? "postgres")?host=\(dir)"
+    }
+
+    /// The ordered list of migrations; shipped entries are never edited, new ones are appended.
+    public static let migrations: [any Migration] = [
+        M0001_CreateDivisions(),
+        M0002_CreateTerritories(),
+        M0003_CreateAccounts(),
+        M0004_CreateAuditLog(),
+        M0005_CreateIdempotencyKeys(),
+    ]
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import FengqiaoCore
+import FengqiaoServer
+import FengqiaoStore
+import Foundation
+import class Vapor.Application
+import struct Vapor.Environment
+
+/// Options every command shares: where the data lives.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory for the SQLite file, the key file and backups (default ./data or FENGQIAO_DATA_DIR). DATABASE_URL=postgres://… selects PostgreSQL instead.")
+    var dataDir: String?
+
+    func config() throws -> AppConfig { try AppConfig.load(dataDirectory: dataDir) }
+}
+
+/// Builds the application for a one-off command, runs `body`, shuts down.
+func withApp<T>(_ options: DataOptions, migrate: Bool = true, _ body: (Application) async throws -> T) async throws -> T {
+    let config = try options.config()
+    var env = Environment(name: "production", arguments: ["fengqiao"])
+    env.commandInput.arguments = []
+    let app = try await Application.make(env)
+    do {
+        try await configure(app, config: config, migrate: migrate)
+        let r = try await body(app)
+        try await app.asyncShutdown()
+        return r
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+@main
+struct FengqiaoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fengqiao",
+        abstract: "Fengqiao (枫桥): community police office and grid governance server.",
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, Demo.self, Backup.self, AuditCommand.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the web UI and the JSON API (applies pending migrations first).")
+    @OptionGroup var data: DataOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+
+    func run() async throws {
+        let config = try data.config()
+        var env = Environment(name: ProcessInfo.processInfo.environment["FENGQIAO_ENV"] ?? "production", arguments: ["fengqiao", "serve", "--hostname", host, "--port", String(port)])
+        env.arguments = ["fengqiao", "serve", "--hostname", host, "--port", String(port)]
+        let app = try await Application.make(env)
+        do {
+            try await configure(app, config: config)
+            let where_ = { () -> String in
+                if case .sqlite(let path) = config.location { return "SQLite \(path)" }
+                return "PostgreSQL"
+            }()
+            if ProcessInfo.processInfo.environment["FENGQIAO_DEBUG_PATHS"] != nil { print("resources: \(resourcesDirectory())") }
+            print("Fengqiao listening on http://\(host):\(port)/  (\(where_))")
+            if !config.cookieSecure { print("warning: FENGQIAO_COOKIE_SECURE=false — session cookies travel without the Secure flag") }
+            if let token = try await AuthService(app.fengqiao).setupTokenIfNeeded() {
+                print("No system administrator yet. Open this one-time setup link (valid 24 h) to create one:")
+                print("  http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)/setup/\(token)")
+                print("or run: fengqiao user create --username NAME --display-name NAME --role sysadmin")
+            }
+            fflush(nil)
+            try await app.execute()
+            try await app.asyncShutdown()
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+    @OptionGroup var data: DataOptions
+    func run() async throws {
+        try await withApp(data) { app in
+            let mode = try await app.fengqiao.store.prepare()
+            print("migrations applied (\(app.fengqiao.store.dialect.rawValue), journal: \(mode))")
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load a demo community shaped like 仪凤社区 (13 groups, 20 grids, ~300 volunteers).")
+    @OptionGroup var data: DataOptions
+    func run() async throws {
+        try await withApp(data) { app in
+            let r = try await DemoCommunity(app.fengqiao).load(actor: .commandLine())
+            print("Demo community loaded: 20 grids, \(r.buildings) buildings, \(r.accounts) accounts.")
+            print("Accounts that can sign in now (passwords and TOTP keys are shown only this once):")
+            for c in r.credentials {
+                let totp = c.totpSecret.map { "  TOTP key \($0)  (codes: oathtool --totp -b \($0))" } ?? ""
+                print("  \(c.username.padding(toLength: 18, withPad: " ", startingAt: 0)) \(c.role.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) password \(c.password)\(totp)")
+            }
+            print("Other demo accounts have no password; reset one in 账号管理 to sign in with it.")
+        }
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write an online, consistent copy of the database to DEST (SQLite VACUUM INTO; pg_dump for PostgreSQL).")
+    @OptionGroup var data: DataOptions
+    @Argument(help: "Destination file; must not exist.") var dest: String
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: dest) else { throw ValidationError("\(dest) already exists; choose a new file") }
+        let config = try data.config()
+        switch config.location {
+        case .sqlite:
+            try await withApp(data, migrate: false) { app in
+                try await app.fengqiao.store.backup(to: dest)
+            }
+        case .postgres(let url):
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["pg_dump", "--format=custom", "--file", dest, "--dbname", Store.libpqURL(url)]
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw ValidationError("pg_dump failed with status \(p.terminationStatus)") }
+        }
+        try await withApp(data, migrate: false) { app in
+            try await app.fengqiao.record(Actor.commandLine().draft(.export, objectType: "database", detail: "backup written"))
+        }
+        print("backup written to \(dest)")
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Audit trail tools.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Walk the hash chain and name the first broken row (exit status 1 when broken).")
+        @OptionGroup var data: DataOptions
+        func run() async throws {
+            let verdict = try await withApp(data, migrate: false) { app in try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) }
+            switch verdict {
+            case .intact(let n):
+                print("audit chain intact: \(n) rows")
+            case .broken(let seq, let reason):
+                print("audit chain BROKEN at row \(seq): \(reason)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Testing
+@testable import FengqiaoCore
+
+@Suite("Display masking")
+struct MaskingTests {
+    @Test("ID numbers keep the first 6 and last 4")
+    func idNumber() {
+        #expect(Masking.idNumber("530481199001010011") == "530481********0011")
+        #expect(Masking.idNumber("53048119900101001X") == "530481********001X")
+        #expect(Masking.idNumber("530481900101001") == "530481*****1001") // 15-digit first generation
+        #expect(Masking.idNumber("12345678901") == "123456*8901")
+    }
+
+    @Test("short ID numbers are masked entirely", arguments: ["", "1", "12345", "1234567890"])
+    func shortID(_ s: String) {
+        #expect(Masking.idNumber(s) == String(repeating: "*", count: s.count))
+    }
+
+    @Test("mobile numbers keep 3 + 4")
+    func phone() {
+        #expect(Masking.phone("13800138000") == "138****8000")
+        #expect(Masking.phone("138 0013 8000") == "138****8000")
+        #expect(Masking.phone("138-0013-8000") == "138****8000")
+        #expect(Masking.phone("+86 138 0013 8000") == "138****8000")
+        #expect(Masking.phone("8613800138000") == "138****8000")
+        #expect(Masking.phone("0877-6912345") == "087****2345")
+    }
+
+    @Test("short numbers are masked entirely", arguments: ["", "110", "123456"])
+    func shortPhone(_ s: String) {
+        #expect(Masking.phone(s) == String(repeating: "*", count: s.count))
+    }
+
+    @Test("a masked number never shows every digit", arguments: ["1234567", "6912345", "12345678", "13800138000"])
+    func phoneNeverClear(_ s: String) {
+        #expect(Masking.phone(s).contains("*"))
+        #expect(Masking.phone(s) != s)
+    }
+
+    @Test("names keep the first character")
+    func name() {
+        #expect(Masking.name("张三") == "张*")
+        #expect(Masking.name("李小龙") == "李**")
+        #expect(Masking.name("欧阳娜娜") == "欧***")
+        #expect(Masking.name("张") == "张*")
+        #expect(Masking.name("") == "")
+    }
+}
