@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/leaf-kit.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -68,12 +69,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FengqiaoCoreTests", dependencies: ["FengqiaoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FengqiaoStoreTests", dependencies: ["FengqiaoStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FengqiaoStoreTests",
+            dependencies: [
+                "FengqiaoStore",
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FengqiaoServerTests",
             dependencies: [
                 "FengqiaoServer",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,6 +14,11 @@ public struct TerritoryService: Sendable {
         public var name: String?
         public var divisionCode: String?
         public var address: String?
+        public init(name: String? = nil, divisionCode: String? = nil, address: String? = nil) {
+            self.name = name
+            self.divisionCode = divisionCode
+            self.address = address
+        }
     }
 
     public struct CommunityInput: Codable, Sendable {
@@ -21,12 +26,23 @@ public struct TerritoryService: Sendable {
         public var name: String?
         public var townshipCode: String?
         public var divisionCode12: String?
+        public init(stationId: UUID? = nil, name: String? = nil, townshipCode: String? = nil, divisionCode12: String? = nil) {
+            self.stationId = stationId
+            self.name = name
+            self.townshipCode = townshipCode
+            self.divisionCode12 = divisionCode12
+        }
     }
 
     public struct GroupInput: Codable, Sendable {
         public var communityId: UUID?
         public var name: String?
         public var sequence: Int?
+        public init(communityId: UUID? = nil, name: String? = nil, sequence: Int? = nil) {
+            self.communityId = communityId
+            self.name = name
+            self.sequence = sequence
+        }
     }
 
     public struct GridInput: Codable, Sendable {
@@ -37,6 +53,15 @@ public struct TerritoryService: Sendable {
         public var name: String?
         public var kind: GridKind?
         public var polygon: GeoPolygon?
+        public init(communityId: UUID? = nil, residentialGroupId: UUID? = nil, code: String? = nil, sequence: Int? = nil, name: String? = nil, kind: GridKind? = nil, polygon: GeoPolygon? = nil) {
+            self.communityId = communityId
+            self.residentialGroupId = residentialGroupId
+            self.code = code
+            self.sequence = sequence
+            self.name = name
+            self.kind = kind
+            self.polygon = polygon
+        }
     }
 
     public struct BuildingInput: Codable, Sendable {
@@ -46,6 +71,14 @@ public struct TerritoryService: Sendable {
         public var floors: Int?
         public var lon: Double?
         public var lat: Double?
+        public init(gridId: UUID? = nil, name: String? = nil, address: String? = nil, floors: Int? = nil, lon: Double? = nil, lat: Double? = nil) {
+            self.gridId = gridId
+            self.name = name
+            self.address = address
+            self.floors = floors
+            self.lon = lon
+            self.lat = lat
+        }
     }
 
     static func required<T>(_ v: T?, _ field: String) throws(DomainError) -> T {
