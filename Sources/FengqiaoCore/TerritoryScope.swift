@@ -64,11 +64,35 @@ public struct VisibleTerritory: Sendable, Equatable {
     public var stationIDs: Set<UUID>?
     public var communityIDs: Set<UUID>?
     public var gridIDs: Set<UUID>?
+    /// The level of the scope this was resolved from. A community- or grid-level view also
+    /// lists its parent station (to read its name), but does not own it: accounts and records
+    /// scoped to the station stay out of view.
+    public var level: ScopeLevel
 
-    public init(stationIDs: Set<UUID>?, communityIDs: Set<UUID>?, gridIDs: Set<UUID>?) {
+    public init(stationIDs: Set<UUID>?, communityIDs: Set<UUID>?, gridIDs: Set<UUID>?, level: ScopeLevel = .city) {
         self.stationIDs = stationIDs
         self.communityIDs = communityIDs
         self.gridIDs = gridIDs
+        self.level = level
+    }
+
+    /// Whether an account or record scoped to `territoryID` lies inside this view.
+    public func owns(territoryID: UUID?) -> Bool {
+        if self == .everything { return true }
+        guard let t = territoryID else { return false }
+        if gridIDs?.contains(t) == true { return true }
+        if level >= .community, communityIDs?.contains(t) == true { return true }
+        if level >= .station, stationIDs?.contains(t) == true { return true }
+        return false
+    }
+
+    /// The territory ids `owns` accepts, for queries; `nil` means all.
+    public var ownedTerritoryIDs: [UUID]? {
+        if self == .everything { return nil }
+        var ids = Array(gridIDs ?? [])
+        if level >= .community { ids += Array(communityIDs ?? []) }
+        if level >= .station { ids += Array(stationIDs ?? []) }
+        return ids
     }
 
     public static let everything = VisibleTerritory(stationIDs: nil, communityIDs: nil, gridIDs: nil)

@@ -69,6 +69,9 @@ public struct AccountService: Sendable {
         let username = try Self.validUsername(n.username)
         let display = try FieldRules.name(n.displayName, field: "displayName", max: 50)
         try await checkScope(n.scope, on: app.store.db)
+        guard visible == .everything || (n.scope.level <= visible.level && visible.owns(territoryID: n.scope.territoryID)) else {
+            throw DomainError.invalidField(field: "scope", reason: "lies outside your own territory")
+        }
         var temp: String?
         let password: String
         if let p = n.password {
@@ -93,11 +96,7 @@ public struct AccountService: Sendable {
     /// Loads an account the caller may manage (404 outside the caller's territory).
     public func get(_ id: UUID, visible: VisibleTerritory) async throws -> Account {
         guard let u = try await app.accounts.find(id, on: app.store.db) else { throw DomainError.notFound(kind: "user") }
-        if visible != .everything {
-            let tid = u.scopeTerritoryID
-            let inside = tid.map { (visible.gridIDs?.contains($0) ?? false) || (visible.communityIDs?.contains($0) ?? false) || (visible.stationIDs?.contains($0) ?? false) } ?? false
-            guard inside else { throw DomainError.notFound(kind: "user") }
-        }
+        guard visible.owns(territoryID: u.scopeTerritoryID) else { throw DomainError.notFound(kind: "user") }
         return Account(u)
     }
 

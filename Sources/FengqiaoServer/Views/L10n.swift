@@ -63,6 +63,8 @@ enum L10n {
         "terr.code": ("代码", "Code"),
         "terr.name": ("名称", "Name"),
         "terr.kind": ("类型", "Kind"),
+        "grid.basic": ("基础网格", "Basic grid"),
+        "grid.dedicated": ("专属网格", "Dedicated grid"),
         "terr.division": ("行政区划代码", "Division code"),
         "terr.township": ("乡镇（街道）代码", "Township code"),
         "terr.code12": ("统计用区划代码（12 位）", "12-digit statistical code"),

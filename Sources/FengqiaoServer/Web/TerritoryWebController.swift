@@ -118,7 +118,7 @@ struct TerritoryWebController: RouteCollection {
         let grids = try await app.territories.grids(communityID: c.id, visible: p.visible, on: db)
         let counts = try await app.territories.buildingCounts(communityID: c.id, on: db)
         let byID = Dictionary(uniqueKeysWithValues: groups.map { ($0.id, $0.name) })
-        let rows = grids.map { GridRow(grid: $0, groupName: $0.residentialGroupID.flatMap { byID[$0] }, buildings: counts[$0.id] ?? 0, kindName: $0.kind.nameZH) }
+        let rows = grids.map { GridRow(grid: $0, groupName: $0.residentialGroupID.flatMap { byID[$0] }, buildings: counts[$0.id] ?? 0, kindName: Page.t(req)["grid.\($0.kind.rawValue)"] ?? $0.kind.nameZH) }
         let data = CommunityData(community: c, station: s, groups: groups, grids: rows, map: GridMap.svg(grids: grids), canWrite: p.has(.territoryWrite), formError: formError)
         return try await Page.render(req, "community", data, title: c.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
@@ -163,7 +163,7 @@ struct TerritoryWebController: RouteCollection {
         let data = GridData(
             grid: g, community: c, groupName: groups.first { $0.id == g.residentialGroupID }?.name, groups: groups,
             buildings: try await app.territories.buildings(gridID: g.id, on: db), map: GridMap.svg(grids: all, width: 480, highlight: g.id),
-            polygonText: text, canWrite: p.has(.territoryWrite), formError: formError, kindName: g.kind.nameZH)
+            polygonText: text, canWrite: p.has(.territoryWrite), formError: formError, kindName: Page.t(req)["grid.\(g.kind.rawValue)"] ?? g.kind.nameZH)
         return try await Page.render(req, "grid", data, title: g.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
 

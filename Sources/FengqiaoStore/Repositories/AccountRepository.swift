@@ -81,10 +81,7 @@ public struct AccountRepository: Sendable {
         on db: any Database
     ) async throws -> (items: [Account], total: Int) {
         var q = UserModel.query(on: db)
-        if v != .everything {
-            let ids = Array(v.gridIDs ?? []) + Array(v.communityIDs ?? []) + Array(v.stationIDs ?? [])
-            q = q.filter(\.$scopeTerritoryID ~~ ids)
-        }
+        if let ids = v.ownedTerritoryIDs { q = q.filter(\.$scopeTerritoryID ~~ ids) }
         if let role { q = q.filter(\.$role == role.rawValue) }
         if let s = search?.trimmingCharacters(in: .whitespaces), !s.isEmpty {
             let pattern = s.lowercased()

@@ -30,22 +30,22 @@ public struct TerritoryRepository: Sendable {
         case .city:
             return .everything
         case .station:
-            guard let sid = scope.territoryID else { return .init(stationIDs: [], communityIDs: [], gridIDs: []) }
+            guard let sid = scope.territoryID else { return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level) }
             let comms = try await CommunityModel.query(on: db).filter(\.$stationID == sid).all().compactMap(\.id)
             let grids = comms.isEmpty ? [] : try await GridModel.query(on: db).filter(\.$communityID ~~ comms).all().compactMap(\.id)
-            return .init(stationIDs: [sid], communityIDs: Set(comms), gridIDs: Set(grids))
+            return .init(stationIDs: [sid], communityIDs: Set(comms), gridIDs: Set(grids), level: .station)
         case .community:
             guard let cid = scope.territoryID, let c = try await CommunityModel.find(cid, on: db) else {
-                return .init(stationIDs: [], communityIDs: [], gridIDs: [])
+                return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level)
             }
             let grids = try await GridModel.query(on: db).filter(\.$communityID == cid).all().compactMap(\.id)
-            return .init(stationIDs: [c.stationID], communityIDs: [cid], gridIDs: Set(grids))
+            return .init(stationIDs: [c.stationID], communityIDs: [cid], gridIDs: Set(grids), level: .community)
         case .grid:
             guard let gid = scope.territoryID, let g = try await GridModel.find(gid, on: db),
                   let c = try await CommunityModel.find(g.communityID, on: db) else {
-                return .init(stationIDs: [], communityIDs: [], gridIDs: [])
+                return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level)
             }
-            return .init(stationIDs: [c.stationID], communityIDs: [g.communityID], gridIDs: [gid])
+            return .init(stationIDs: [c.stationID], communityIDs: [g.communityID], gridIDs: [gid], level: .grid)
         }
     }
 
