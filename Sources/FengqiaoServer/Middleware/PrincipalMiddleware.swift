@@ -77,7 +77,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
             let visible = try await app.territories.visible(for: account.scope, on: app.store.db)
             req.principal = Principal(
                 account: account, permissions: account.role.permissions, visible: visible, sessionID: s.id, tokenID: nil,
-                fullySignedIn: s.secondFactorDone && !u.mustChangePassword, csrfToken: s.csrfToken)
+                fullySignedIn: s.secondFactorDone && !u.mustChangePassword, secondFactorPending: !s.secondFactorDone, csrfToken: s.csrfToken)
         }
 
         guard let rule = req.route?.accessRule else {

@@ -52,6 +52,8 @@ public struct Principal: Sendable {
     public var tokenID: UUID?
     /// Whether the session has finished signing in (second factor, forced password change).
     public var fullySignedIn: Bool
+    /// The session still waits for its second factor (check or enrolment).
+    public var secondFactorPending: Bool = false
     public var csrfToken: String?
 
     public var id: UUID { account.id }

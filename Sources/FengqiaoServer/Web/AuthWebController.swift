@@ -1,6 +1,5 @@
 import FengqiaoCore
 import FengqiaoStore
-import FluentKit
 import Vapor
 
 /// Sign-in pages: password, second factor (check and enrolment), forced password change,
@@ -58,10 +57,7 @@ struct AuthWebController: RouteCollection {
     func continueSignIn(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         if p.fullySignedIn { return req.redirect(to: "/") }
-        let u = try await req.fengqiao.accounts.find(p.id, on: req.fengqiao.store.db)
-        if let u, let s = p.sessionID, let live = try await SessionModel.find(s, on: req.fengqiao.store.db), !live.secondFactorDone {
-            return req.redirect(to: u.totpEnabled ? "/login/totp" : "/account/totp")
-        }
+        if p.secondFactorPending { return req.redirect(to: p.account.totpEnabled ? "/login/totp" : "/account/totp") }
         return req.redirect(to: "/account/password")
     }
 
@@ -115,9 +111,7 @@ struct AuthWebController: RouteCollection {
     func changePassword(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         let t = Page.t(req)
-        if let sid = p.sessionID, let s = try await SessionModel.find(sid, on: req.fengqiao.store.db), !s.secondFactorDone {
-            return req.redirect(to: "/login/continue")
-        }
+        if p.secondFactorPending { return req.redirect(to: "/login/continue") }
         let f = try req.content.decode(PasswordForm.self)
         guard (f.newPassword ?? "") == (f.repeatPassword ?? "") else {
             return try await Page.render(req, "password", PasswordData(error: t["password.mismatch"], done: false, forced: p.account.mustChangePassword), title: t["password.title"]!, status: .unprocessableEntity)

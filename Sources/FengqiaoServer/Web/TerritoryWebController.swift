@@ -1,6 +1,5 @@
 import FengqiaoCore
 import FengqiaoStore
-import FluentKit
 import Vapor
 
 /// Home page and territory pages: station → community (with the SVG grid map) → grids →
@@ -51,16 +50,7 @@ struct TerritoryWebController: RouteCollection {
     }
 
     func scopeLabel(_ s: TerritoryScope, _ req: Request) async throws -> String {
-        let db = req.fengqiao.store.db
-        guard let id = s.territoryID else { return s.level.nameZH }
-        switch s.level {
-        case .city: return s.level.nameZH
-        case .station: return (try await PoliceStationModel.find(id, on: db)?.name) ?? "?"
-        case .community: return (try await CommunityModel.find(id, on: db)?.name) ?? "?"
-        case .grid:
-            guard let g = try await GridModel.find(id, on: db) else { return "?" }
-            return "\(g.name)（\(g.code)）"
-        }
+        try await req.fengqiao.territories.scopeName(s, on: req.fengqiao.store.db)
     }
 
     struct StationRow: Encodable { var station: PoliceStation; var communities: [Community] }

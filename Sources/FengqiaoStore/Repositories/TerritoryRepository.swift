@@ -49,6 +49,19 @@ public struct TerritoryRepository: Sendable {
         }
     }
 
+    /// A readable name for a scope: `全市`, the station's or community's name, or `grid (code)`.
+    public func scopeName(_ s: TerritoryScope, on db: any Database) async throws -> String {
+        guard let id = s.territoryID else { return s.level.nameZH }
+        switch s.level {
+        case .city: return s.level.nameZH
+        case .station: return (try await PoliceStationModel.find(id, on: db)?.name) ?? "?"
+        case .community: return (try await CommunityModel.find(id, on: db)?.name) ?? "?"
+        case .grid:
+            guard let g = try await GridModel.find(id, on: db) else { return "?" }
+            return "\(g.name)（\(g.code)）"
+        }
+    }
+
     // MARK: Reads
 
     public func stations(visible v: VisibleTerritory, on db: any Database) async throws -> [PoliceStation] {
