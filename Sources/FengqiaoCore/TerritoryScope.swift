@@ -45,6 +45,14 @@ public struct TerritoryScope: Codable, Sendable, Hashable, CustomStringConvertib
 
     public static let city = TerritoryScope(level: .city, territoryID: nil)
 
+    enum CodingKeys: String, CodingKey { case level, territoryID }
+
+    /// Decodes like the initialiser: a city scope never keeps a territory id.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(level: try c.decode(ScopeLevel.self, forKey: .level), territoryID: try c.decodeIfPresent(UUID.self, forKey: .territoryID))
+    }
+
     /// Validates that every level but city names a territory.
     /// - Throws: `DomainError.invalidField("scope", …)` otherwise.
     public func validated() throws(DomainError) -> TerritoryScope {

@@ -7,6 +7,14 @@ import Logging
 import NIOCore
 import SQLKit
 
+/// The `Idempotency-Key` claim a request is running under. Every `Store.write` in that request
+/// marks the claim as applied inside its own transaction, and the first audited `create`
+/// records the new record's type and id, so the effect and its idempotency record commit or
+/// roll back together.
+public enum IdempotencyScope {
+    @TaskLocal public static var claimID: UUID?
+}
+
 /// The database engine behind a `Store`.
 public enum StoreDialect: String, Sendable {
     case sqlite, postgres
@@ -81,9 +89,16 @@ public struct Store: Sendable {
 
     /// Runs `body` in one transaction and returns its result; any thrown error rolls back.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        // Fluent runs the closure in a task of its own, which does not inherit task-local
+        // values: carry the idempotency claim across explicitly.
+        let claim = IdempotencyScope.claimID
         switch dialect {
         case .postgres:
-            return try await db.transaction { tx in try await body(tx) }
+            return try await db.transaction { tx in
+                let result = try await IdempotencyScope.$claimID.withValue(claim) { try await body(tx) }
+                try await Self.markClaimApplied(claim, on: tx)
+                return result
+            }
         case .sqlite:
             let timeout = busyTimeoutMillis
             return try await db.withConnection { conn in
@@ -92,7 +107,8 @@ public struct Store: Sendable {
                 try await sql.raw("PRAGMA synchronous = FULL").run()
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 do {
-                    let result = try await body(conn)
+                    let result = try await IdempotencyScope.$claimID.withValue(claim) { try await body(conn) }
+                    try await Self.markClaimApplied(claim, on: conn)
                     try await sql.raw("COMMIT").run()
                     return result
                 } catch {
@@ -101,6 +117,14 @@ public struct Store: Sendable {
                 }
             }
         }
+    }
+
+    static func markClaimApplied(_ claim: UUID?, on db: any Database) async throws {
+        guard let claim else { return }
+        try await (db as! any SQLDatabase).update("idempotency_keys")
+            .set("applied_at", to: SQLBind(Date()))
+            .where("id", .equal, claim)
+            .run()
     }
 
     /// Applies the pragmas that live in the database file and checks them.
@@ -142,5 +166,6 @@ public struct Store: Sendable {
         M0003_CreateAccounts(),
         M0004_CreateAuditLog(),
         M0005_CreateIdempotencyKeys(),
+        M0006_AddIdempotencyOutcome(),
     ]
 }

@@ -27,7 +27,7 @@ struct TokenCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var data: DataOptions
         @Option(help: "Login name of the account the token acts as (must be enabled).") var username: String
-        @Option(name: .customLong("scope"), help: "A right the token carries; repeat for several: \(Permission.allCases.map(\.rawValue).joined(separator: ", ")).")
+        @Option(name: .customLong("scope"), help: "A right the token carries (repeat for several); each must be a right of the account's role.")
         var scopes: [Permission] = []
         @Option(help: "Days until the token expires (1–366); without it the token does not expire.") var days: Int?
         @Option(help: "A label to recognise the token by (default: cli-<date>).") var name: String?

@@ -169,6 +169,7 @@ struct AuthTests {
             let again = try await b2.login("officer")
             #expect(location(again) == "/login/totp")
             #expect(location(try await b2.get("/")) == "/login/continue")
+            #expect(try await b2.get("/login/totp").status == .ok)
             let reused = try await b2.post("/login/totp", ["code": code])
             #expect(reused.status == .unauthorized)
             #expect(reused.body.string.contains("动态口令不正确或已使用"))

@@ -1,6 +1,8 @@
+import Crypto
 import FengqiaoCore
 import FengqiaoServer
 import FengqiaoStore
+import FluentKit
 import Foundation
 import Testing
 import Vapor
@@ -102,6 +104,84 @@ struct IdempotencyTests {
             let again = try await apiCall(app, .POST, "/api/v1/buildings", token: token, json: #"{"gridId":"\#(idText(t.gridA.id))","name":"改正楼","floors":3}"#, headers: key("retry-1"))
             #expect(again.headers.first(name: "Idempotent-Replayed") == "true")
             #expect(try await buildingCount(app, grid: t.gridA.id, token: token) == before + 1)
+        }
+    }
+
+    @Test("a retry after a crash between commit and the stored answer replays the committed record")
+    func crashBetweenCommitAndAnswer() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let (admin, token) = try await sysadminToken(app)
+            let body = #"{"gridId":"\#(idText(t.gridA.id))","name":"断电楼","floors":4}"#
+            let before = try await buildingCount(app, grid: t.gridA.id, token: token)
+            // Simulate the first attempt: the claim is taken, the building commits under it,
+            // and the process dies before the answer is stored.
+            let claim = UUID()
+            let hashInput = Data("POST /api/v1/buildings\n".utf8) + Data(body.utf8)
+            let hash = SHA256.hash(data: hashInput).map { String(format: "%02x", $0) }.joined()
+            try await app.fengqiao.store.write { db in
+                let m = IdempotencyKeyModel()
+                m.id = claim
+                m.owner = admin.id.uuidString.lowercased()
+                m.key = "power-cut-1"
+                m.requestHash = hash
+                m.createdAt = Date().addingTimeInterval(-3600)
+                try await m.create(on: db)
+            }
+            var actor = Actor.commandLine()
+            actor.id = admin.id
+            let created = try await IdempotencyScope.$claimID.withValue(claim) {
+                try await TerritoryService(app.fengqiao).createBuilding(.init(gridId: t.gridA.id, name: "断电楼", floors: 4), actor: actor, visible: .everything)
+            }
+            #expect(try await buildingCount(app, grid: t.gridA.id, token: token) == before + 1)
+            // The retry, long after the 60 s stale-claim limit, must not create a second one.
+            let retry = try await apiCall(app, .POST, "/api/v1/buildings", token: token, json: body, headers: key("power-cut-1"))
+            #expect(retry.status == .created)
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(try json(retry, as: Building.self).id == created.id)
+            #expect(try await buildingCount(app, grid: t.gridA.id, token: token) == before + 1)
+            let again = try await apiCall(app, .POST, "/api/v1/buildings", token: token, json: body, headers: key("power-cut-1"))
+            #expect(again.body.string == retry.body.string)
+        }
+    }
+
+    @Test("a claim whose transaction never committed is run again after 60 s")
+    func staleUncommittedClaim() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let (admin, token) = try await sysadminToken(app)
+            let body = #"{"gridId":"\#(idText(t.gridA.id))","name":"重试楼"}"#
+            let hash = SHA256.hash(data: Data("POST /api/v1/buildings\n".utf8) + Data(body.utf8)).map { String(format: "%02x", $0) }.joined()
+            try await app.fengqiao.store.write { db in
+                let m = IdempotencyKeyModel()
+                m.id = UUID()
+                m.owner = admin.id.uuidString.lowercased()
+                m.key = "rolled-back-1"
+                m.requestHash = hash
+                m.createdAt = Date().addingTimeInterval(-120)
+                try await m.create(on: db)
+            }
+            let before = try await buildingCount(app, grid: t.gridA.id, token: token)
+            let retry = try await apiCall(app, .POST, "/api/v1/buildings", token: token, json: body, headers: key("rolled-back-1"))
+            #expect(retry.status == .created)
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == nil)
+            #expect(try await buildingCount(app, grid: t.gridA.id, token: token) == before + 1)
+        }
+    }
+
+    @Test("through HTTP, the claim records inside the write's transaction that it applied and what it created")
+    func claimMarkedInTransaction() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let (admin, token) = try await sysadminToken(app)
+            let res = try await apiCall(app, .POST, "/api/v1/buildings", token: token, json: #"{"gridId":"\#(idText(t.gridA.id))","name":"标记楼"}"#, headers: key("mark-1"))
+            #expect(res.status == .created)
+            let created = try json(res, as: Building.self)
+            let row = try await IdempotencyRepository().find(owner: admin.id.uuidString.lowercased(), key: "mark-1", on: app.fengqiao.store.db)
+            #expect(row?.appliedAt != nil)
+            #expect(row?.objectType == "building")
+            #expect(row?.objectID == created.id.uuidString.lowercased())
+            #expect(row?.status == 201)
         }
     }
 }

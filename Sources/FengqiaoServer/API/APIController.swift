@@ -12,18 +12,21 @@ struct APIController: RouteCollection {
         api.get("me", access: .authenticated, use: me)
         api.get("stations", access: .permission(.territoryRead), use: stations)
         api.get("stations", ":id", access: .permission(.territoryRead), use: station)
-        api.post("stations", access: .permission(.territoryWrite), use: createStation)
+        api.post("stations", access: .permission(.territoryWrite), use: createStation).idempotent()
         api.get("communities", access: .permission(.territoryRead), use: communities)
         api.get("communities", ":id", access: .permission(.territoryRead), use: community)
-        api.post("communities", access: .permission(.territoryWrite), use: createCommunity)
-        api.post("residential-groups", access: .permission(.territoryWrite), use: createGroup)
+        api.post("communities", access: .permission(.territoryWrite), use: createCommunity).idempotent()
+        api.post("residential-groups", access: .permission(.territoryWrite), use: createGroup).idempotent()
         api.get("communities", ":id", "grids", access: .permission(.territoryRead), use: grids)
         api.get("grids", ":id", access: .permission(.territoryRead), use: grid)
-        api.post("grids", access: .permission(.territoryWrite), use: createGrid)
+        api.post("grids", access: .permission(.territoryWrite), use: createGrid).idempotent()
         api.patch("grids", ":id", access: .permission(.territoryWrite), use: updateGrid)
+        api.patch("communities", ":id", access: .permission(.territoryWrite), use: updateCommunity)
+        api.get("residential-groups", ":id", access: .permission(.territoryRead), use: group)
+        api.patch("buildings", ":id", access: .permission(.territoryWrite), use: updateBuilding)
         api.get("grids", ":id", "buildings", access: .permission(.territoryRead), use: buildings)
         api.get("buildings", ":id", access: .permission(.territoryRead), use: building)
-        api.post("buildings", access: .permission(.territoryWrite), use: createBuilding)
+        api.post("buildings", access: .permission(.territoryWrite), use: createBuilding).idempotent()
         api.get("users", access: .permission(.accountRead), use: users)
         api.get("users", ":id", access: .permission(.accountRead), use: user)
         api.post("users", access: .permission(.accountManage), use: createUser)
@@ -143,6 +146,21 @@ struct APIController: RouteCollection {
     func updateGrid(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         return try JSONOut.response(try await TerritoryService(req.fengqiao).updateGrid(try req.uuid("id", kind: "grid"), try JSONIn.decode(TerritoryService.GridInput.self, req), actor: req.actor, visible: p.visible))
+    }
+
+    func updateCommunity(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        return try JSONOut.response(try await TerritoryService(req.fengqiao).updateCommunity(try req.uuid("id", kind: "community"), try JSONIn.decode(TerritoryService.CommunityInput.self, req), actor: req.actor, visible: p.visible))
+    }
+
+    func updateBuilding(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        return try JSONOut.response(try await TerritoryService(req.fengqiao).updateBuilding(try req.uuid("id", kind: "building"), try JSONIn.decode(TerritoryService.BuildingInput.self, req), actor: req.actor, visible: p.visible))
+    }
+
+    func group(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        return try JSONOut.response(try await req.fengqiao.territories.residentialGroup(try req.uuid("id", kind: "residential group"), visible: p.visible, on: req.fengqiao.store.db))
     }
 
     func createBuilding(_ req: Request) async throws -> Response {

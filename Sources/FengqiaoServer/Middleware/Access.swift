@@ -8,6 +8,17 @@ import Vapor
 extension Route {
     /// The declared access rule, if any.
     public var accessRule: AccessRule? { userInfo["fengqiao.access"] as? AccessRule }
+
+    /// Whether the route honours `Idempotency-Key` (creates whose answer holds no secret; an
+    /// answer with a temporary password or token is never stored).
+    public var isIdempotentCreate: Bool { (userInfo["fengqiao.idempotent"] as? Bool) ?? false }
+
+    /// Marks the route as an idempotent create.
+    @discardableResult
+    func idempotent() -> Route {
+        userInfo["fengqiao.idempotent"] = true
+        return self
+    }
 }
 
 extension RoutesBuilder {

@@ -3,12 +3,12 @@ import FengqiaoStore
 import FluentKit
 import Vapor
 
-/// `Idempotency-Key` for create requests (POST) in the API: a replay with the same body returns
+/// `Idempotency-Key` for the API's create requests (routes marked `idempotent()`): a replay with the same body returns
 /// the first response and creates nothing; the same key with another body is refused (422); a
 /// replay while the first is still running gets 409. Keys are per caller.
 struct IdempotencyMiddleware: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard req.method == .POST, let key = req.headers.first(name: "Idempotency-Key") else {
+        guard req.method == .POST, req.route?.isIdempotentCreate == true, let key = req.headers.first(name: "Idempotency-Key") else {
             return try await next.respond(to: req)
         }
         guard (1...200).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
@@ -21,13 +21,20 @@ struct IdempotencyMiddleware: AsyncMiddleware {
         let repo = req.fengqiao.idempotency
         let store = req.fengqiao.store
 
-        enum Claim: Sendable { case claimed(UUID), replay(Int, String?, String?, String?), inFlight, mismatch }
+        enum Claim: Sendable {
+            case claimed(UUID)
+            case replay(Int, String?, String?, String?)
+            case appliedUnanswered(UUID, String?, String?)
+            case inFlight, mismatch
+        }
         let claim: Claim = try await store.write { db in
             if let existing = try await repo.find(owner: owner, key: key, on: db) {
                 guard existing.requestHash == hash else { return .mismatch }
                 if let status = existing.status { return .replay(status, existing.contentType, existing.body, existing.location) }
+                if existing.appliedAt != nil { return .appliedUnanswered(existing.id!, existing.objectType, existing.objectID) }
                 if existing.createdAt < Date().addingTimeInterval(-60) {
-                    // The first attempt died without an answer: let this one run.
+                    // The first attempt died before its transaction committed: nothing of it
+                    // remains, so this one may run.
                     existing.createdAt = Date()
                     try await repo.save(existing, on: db)
                     return .claimed(existing.id!)
@@ -49,19 +56,42 @@ struct IdempotencyMiddleware: AsyncMiddleware {
         case .inFlight:
             throw IdempotencyError(status: .conflict, reason: "A request with this Idempotency-Key is still being processed.")
         case .replay(let status, let type, let text, let location):
-            let res = Response(status: HTTPResponseStatus(statusCode: status))
-            if let type { res.headers.replaceOrAdd(name: .contentType, value: type) }
-            if let location { res.headers.replaceOrAdd(name: .location, value: location) }
-            res.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
-            res.body = .init(string: text ?? "")
-            return res
+            return Self.replayed(status: status, type: type, body: text, location: location)
+        case .appliedUnanswered(let id, let type, let objectID):
+            // The effect committed but the process stopped before the answer was stored:
+            // answer with the record as it is now, and keep that answer for later replays.
+            guard let type, let objectID, let path = Self.apiPath[type] else {
+                throw IdempotencyError(status: .conflict, reason: "The request with this Idempotency-Key was applied, but its answer was lost; look the record up.")
+            }
+            let location = "/api/v1/\(path)/\(objectID)"
+            var headers = req.headers
+            for h in ["Content-Type", "Content-Length", "Idempotency-Key"] { headers.remove(name: h) }
+            let sub = Request(application: req.application, method: .GET, url: URI(path: location), headers: headers, on: req.eventLoop)
+            let current = try await req.application.responder.current.respond(to: sub).get()
+            guard current.status == .ok else {
+                throw IdempotencyError(status: .conflict, reason: "The request with this Idempotency-Key was applied, but its record is no longer readable.")
+            }
+            let text = current.body.string
+            let ctype = current.headers.first(name: .contentType)
+            try await store.write { db in
+                guard let m = try await IdempotencyKeyModel.find(id, on: db) else { return }
+                m.status = 201
+                m.body = text
+                m.contentType = ctype
+                m.location = location
+                try await m.save(on: db)
+            }
+            return Self.replayed(status: 201, type: ctype, body: text, location: location)
         case .claimed(let id):
             let res: Response
             do {
-                res = try await next.respond(to: req)
+                res = try await IdempotencyScope.$claimID.withValue(id) { try await next.respond(to: req) }
             } catch {
-                // A failed request may be retried with the same key.
-                try? await store.write { db in try await IdempotencyKeyModel.query(on: db).filter(\.$id == id).delete() }
+                // Nothing committed: the same key may be retried. (If a write did commit,
+                // `applied_at` is set and the claim stays for replay.)
+                try? await store.write { db in
+                    try await IdempotencyKeyModel.query(on: db).filter(\.$id == id).filter(\.$appliedAt == nil).delete()
+                }
                 throw error
             }
             let status = Int(res.status.code)
@@ -70,7 +100,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             let location = res.headers.first(name: .location)
             try await store.write { db in
                 guard let m = try await IdempotencyKeyModel.find(id, on: db) else { return }
-                if status >= 500 { try await m.delete(on: db); return }
+                if status >= 500, m.appliedAt == nil { try await m.delete(on: db); return }
                 m.status = status
                 m.body = text
                 m.contentType = type
@@ -79,5 +109,20 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             }
             return res
         }
+    }
+
+    /// API collection path for each audited object type that a POST creates.
+    static let apiPath: [String: String] = [
+        "police-station": "stations", "community": "communities", "residential-group": "residential-groups",
+        "grid": "grids", "building": "buildings", "user": "users",
+    ]
+
+    static func replayed(status: Int, type: String?, body: String?, location: String?) -> Response {
+        let res = Response(status: HTTPResponseStatus(statusCode: status))
+        if let type { res.headers.replaceOrAdd(name: .contentType, value: type) }
+        if let location { res.headers.replaceOrAdd(name: .location, value: location) }
+        res.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
+        res.body = .init(string: body ?? "")
+        return res
     }
 }

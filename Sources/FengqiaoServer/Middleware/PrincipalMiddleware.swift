@@ -85,6 +85,14 @@ struct PrincipalMiddleware: AsyncMiddleware {
             throw Abort(.internalServerError, reason: "This route has no access rule.")
         }
 
+        // A caller with no account at all is told to sign in (401 / login page) before any CSRF
+        // check, so an API client without a token is not sent chasing a CSRF header.
+        switch rule {
+        case .anonymous: break
+        case .signingIn: guard req.principal?.sessionID != nil else { throw notSignedIn(req) }
+        case .authenticated, .permission: guard req.principal != nil else { throw notSignedIn(req) }
+        }
+
         if ![.GET, .HEAD, .OPTIONS].contains(req.method), req.headers.bearerAuthorization == nil {
             try checkCSRF(req, sessionToken: viaCookie ? req.principal?.csrfToken : nil)
         }

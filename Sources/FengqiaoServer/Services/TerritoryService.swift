@@ -86,6 +86,19 @@ public struct TerritoryService: Sendable {
         return v
     }
 
+    /// Both coordinates or neither.
+    static func location(lon: Double?, lat: Double?) throws(DomainError) -> GeoPoint? {
+        switch (lon, lat) {
+        case (nil, nil): return nil
+        case (.some, nil): throw .invalidField(field: "lat", reason: "is required with lon")
+        case (nil, .some): throw .invalidField(field: "lon", reason: "is required with lat")
+        case (.some(let lon), .some(let lat)):
+            guard lon.isFinite, (-180...180).contains(lon) else { throw .invalidField(field: "lon", reason: "must lie in −180…180") }
+            guard lat.isFinite, (-90...90).contains(lat) else { throw .invalidField(field: "lat", reason: "must lie in −90…90") }
+            return GeoPoint(lon: lon, lat: lat)
+        }
+    }
+
     private func write<T: Sendable>(_ actor: Actor, _ action: AuditAction, _ type: String, _ id: UUID, fields: [String], _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await app.store.write { [app] db in
             let r = try await body(db)
@@ -168,20 +181,62 @@ public struct TerritoryService: Sendable {
         if let k = i.kind { g.kind = k; changed.append("kind") }
         if let r = i.residentialGroupId { g.residentialGroupID = r; changed.append("residentialGroupId") }
         if let p = i.polygon { g.polygon = try p.validated(); changed.append("polygon") }
+        guard !changed.isEmpty else { return g }
         let grid = g
         try await write(actor, .update, "grid", id, fields: changed) { [app] db in try await app.territories.save(grid, on: db) }
         return g
+    }
+
+    /// Edits a community's name and 12-digit code (the code is often confirmed only later,
+    /// domain spec §2.2); the station and township stay.
+    public func updateCommunity(_ id: UUID, _ i: CommunityInput, actor: Actor, visible: VisibleTerritory) async throws -> Community {
+        var c = try await app.territories.community(id, visible: visible, on: app.store.db)
+        var changed: [String] = []
+        if let n = i.name { c.name = try FieldRules.name(n, field: "name"); changed.append("name") }
+        if let raw = i.divisionCode12 {
+            if raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                c.divisionCode12 = nil
+            } else {
+                let code = try DivisionCode(raw, field: "divisionCode12")
+                guard code.level == .village, code.value.count == 12, code.value.hasPrefix(c.townshipCode) else {
+                    throw DomainError.invalidField(field: "divisionCode12", reason: "must be a 12-digit village-level code under township \(c.townshipCode)")
+                }
+                c.divisionCode12 = code.value
+            }
+            changed.append("divisionCode12")
+        }
+        guard !changed.isEmpty else { return c }
+        let community = c
+        try await write(actor, .update, "community", id, fields: changed) { [app] db in try await app.territories.save(community, on: db) }
+        return c
+    }
+
+    /// Edits a building's name, address, floors and position.
+    public func updateBuilding(_ id: UUID, _ i: BuildingInput, actor: Actor, visible: VisibleTerritory) async throws -> Building {
+        var b = try await app.territories.building(id, visible: visible, on: app.store.db)
+        var changed: [String] = []
+        if let n = i.name { b.name = try FieldRules.name(n, field: "name"); changed.append("name") }
+        if let a = i.address { b.address = try FieldRules.optional(a, field: "address"); changed.append("address") }
+        if let f = i.floors {
+            guard (1...200).contains(f) else { throw DomainError.invalidField(field: "floors", reason: "must be 1–200") }
+            b.floors = f
+            changed.append("floors")
+        }
+        if let loc = try Self.location(lon: i.lon, lat: i.lat) {
+            b.location = loc
+            changed.append("location")
+        }
+        guard !changed.isEmpty else { return b }
+        let building = b
+        try await write(actor, .update, "building", id, fields: changed) { [app] db in try await app.territories.save(building, on: db) }
+        return b
     }
 
     public func createBuilding(_ i: BuildingInput, actor: Actor, visible: VisibleTerritory) async throws -> Building {
         let gid = try Self.required(i.gridId, "gridId")
         _ = try await app.territories.grid(gid, visible: visible, on: app.store.db)
         if let f = i.floors, !(1...200).contains(f) { throw DomainError.invalidField(field: "floors", reason: "must be 1–200") }
-        var loc: GeoPoint?
-        if let lon = i.lon, let lat = i.lat {
-            guard (-180...180).contains(lon), (-90...90).contains(lat) else { throw DomainError.invalidField(field: "lon", reason: "coordinates out of range") }
-            loc = GeoPoint(lon: lon, lat: lat)
-        }
+        let loc = try Self.location(lon: i.lon, lat: i.lat)
         let b = Building(gridID: gid, name: try FieldRules.name(i.name, field: "name"), address: try FieldRules.optional(i.address, field: "address"), floors: i.floors, location: loc)
         try await write(actor, .create, "building", b.id, fields: ["gridId", "name", "address", "floors", "location"]) { [app] db in try await app.territories.save(b, on: db) }
         return b

@@ -21,7 +21,7 @@ struct AdminWebController: RouteCollection {
     }
 
     struct UserRow: Encodable { var account: Account; var roleName: String; var locked: Bool }
-    struct UsersData: Encodable { var rows: [UserRow]; var total: Int; var q: String; var canManage: Bool; var roles: [Option] }
+    struct UsersData: Encodable { var rows: [UserRow]; var total: Int; var q: String; var role: String; var canManage: Bool; var roles: [Option]; var page: Int; var prevPage: Int?; var nextPage: Int? }
     struct Option: Encodable { var value: String; var label: String; var selected: Bool }
 
     func roleOptions(_ req: Request, selected: String?) -> [Option] {
@@ -32,9 +32,14 @@ struct AdminWebController: RouteCollection {
         let p = try req.requirePrincipal()
         let q = String((req.query[String.self, at: "q"] ?? "").prefix(50))
         let role = req.query[String.self, at: "role"].flatMap(Role.init(rawValue:))
-        let (items, total) = try await req.fengqiao.accounts.list(visible: p.visible, role: role, search: q, limit: 200, on: req.fengqiao.store.db)
+        let perPage = 50
+        let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
+        let (items, total) = try await req.fengqiao.accounts.list(visible: p.visible, role: role, search: q, limit: perPage, offset: (page - 1) * perPage, on: req.fengqiao.store.db)
         let rows = items.map { UserRow(account: $0, roleName: Page.roleName($0.role, req), locked: ($0.lockedUntil ?? .distantPast) > Date()) }
-        return try await Page.render(req, "users", UsersData(rows: rows, total: total, q: q, canManage: p.has(.accountManage), roles: roleOptions(req, selected: role?.rawValue)), title: Page.t(req)["users.title"]!)
+        let data = UsersData(
+            rows: rows, total: total, q: q, role: role?.rawValue ?? "", canManage: p.has(.accountManage), roles: roleOptions(req, selected: role?.rawValue),
+            page: page, prevPage: page > 1 ? page - 1 : nil, nextPage: page * perPage < total ? page + 1 : nil)
+        return try await Page.render(req, "users", data, title: Page.t(req)["users.title"]!)
     }
 
     struct ScopeOption: Encodable { var value: String; var label: String }

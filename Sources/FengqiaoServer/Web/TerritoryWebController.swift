@@ -19,6 +19,36 @@ struct TerritoryWebController: RouteCollection {
         routes.post("grids", access: .permission(.territoryWrite), use: createGrid)
         routes.post("grids", ":id", access: .permission(.territoryWrite), use: updateGrid)
         routes.post("buildings", access: .permission(.territoryWrite), use: createBuilding)
+        routes.post("communities", ":id", access: .permission(.territoryWrite), use: updateCommunity)
+        routes.post("buildings", ":id", access: .permission(.territoryWrite), use: updateBuilding)
+    }
+
+    func updateCommunity(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let id = try req.uuid("id", kind: "community")
+        let v = Self.values(req)
+        do {
+            _ = try await TerritoryService(req.fengqiao).updateCommunity(id, .init(name: v["name"], divisionCode12: v["divisionCode12"] ?? ""), actor: req.actor, visible: p.visible)
+            return req.redirect(to: "/communities/\(id.uuidString.lowercased())")
+        } catch {
+            guard let fe = FormError.from(error, form: "communityEdit", values: v) else { throw error }
+            return try await renderCommunity(req, id: id, formError: fe)
+        }
+    }
+
+    func updateBuilding(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let id = try req.uuid("id", kind: "building")
+        let v = Self.values(req)
+        do {
+            _ = try await TerritoryService(req.fengqiao).updateBuilding(
+                id, .init(name: v["name"], address: v["address"] ?? "", floors: try Self.intField(v["floors"], "floors"), lon: try Self.doubleField(v["lon"], "lon"), lat: try Self.doubleField(v["lat"], "lat")),
+                actor: req.actor, visible: p.visible)
+            return req.redirect(to: "/buildings/\(id.uuidString.lowercased())")
+        } catch {
+            guard let fe = FormError.from(error, form: "buildingEdit", values: v) else { throw error }
+            return try await renderBuilding(req, id: id, formError: fe)
+        }
     }
 
     struct Count: Encodable { var label: String; var value: Int; var href: String? }
@@ -157,16 +187,20 @@ struct TerritoryWebController: RouteCollection {
         return try await Page.render(req, "grid", data, title: g.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
 
-    struct BuildingData: Encodable { var building: Building; var grid: Grid; var community: Community }
+    struct BuildingData: Encodable { var building: Building; var grid: Grid; var community: Community; var canWrite: Bool; var formError: FormError? }
 
     func building(_ req: Request) async throws -> Response {
+        try await renderBuilding(req, id: try req.uuid("id", kind: "building"), formError: nil)
+    }
+
+    func renderBuilding(_ req: Request, id: UUID, formError: FormError?) async throws -> Response {
         let p = try req.requirePrincipal()
         let app = req.fengqiao
         let db = app.store.db
-        let b = try await app.territories.building(try req.uuid("id", kind: "building"), visible: p.visible, on: db)
+        let b = try await app.territories.building(id, visible: p.visible, on: db)
         let g = try await app.territories.grid(b.gridID, visible: p.visible, on: db)
         let c = try await app.territories.community(g.communityID, visible: p.visible, on: db)
-        return try await Page.render(req, "building", BuildingData(building: b, grid: g, community: c), title: b.name)
+        return try await Page.render(req, "building", BuildingData(building: b, grid: g, community: c, canWrite: p.has(.territoryWrite), formError: formError), title: b.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
 
     // MARK: Forms

@@ -105,5 +105,10 @@ public final class IdempotencyKeyModel: Model, @unchecked Sendable {
     @OptionalField(key: "body") public var body: String?
     @OptionalField(key: "location") public var location: String?
     @Field(key: "created_at") public var createdAt: Date
+    /// Set inside the business transaction when the request's effect committed.
+    @OptionalField(key: "applied_at") public var appliedAt: Date?
+    /// The record the request created (from its audited `create`), for replay after a crash.
+    @OptionalField(key: "object_type") public var objectType: String?
+    @OptionalField(key: "object_id") public var objectID: String?
     public init() {}
 }

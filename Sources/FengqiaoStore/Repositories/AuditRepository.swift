@@ -114,6 +114,12 @@ public struct AuditRepository: Sendable {
                 SQLBind(entry.clientIP), SQLBind(entry.userAgent), SQLBind(entry.requestID), SQLBind(entry.detail),
                 SQLBind(entry.prevHash), SQLBind(entry.hash))
             .run()
+        if let claim = IdempotencyScope.claimID, entry.action == .create, let type = entry.objectType, let id = entry.objectID {
+            try await sql.update("idempotency_keys")
+                .set("object_type", to: SQLBind(type)).set("object_id", to: SQLBind(id))
+                .where("id", .equal, claim).where("object_id", .is, SQLLiteral.null)
+                .run()
+        }
         return entry
     }
 

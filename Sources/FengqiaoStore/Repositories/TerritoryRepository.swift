@@ -157,6 +157,8 @@ public struct TerritoryRepository: Sendable {
 
     public func save(_ d: Community, on db: any Database) async throws {
         guard try await PoliceStationModel.find(d.stationID, on: db) != nil else { throw DomainError.invalidField(field: "stationId", reason: "no such police station") }
+        let clash = try await CommunityModel.query(on: db).filter(\.$stationID == d.stationID).filter(\.$name == d.name).filter(\.$id != d.id).count()
+        guard clash == 0 else { throw DomainError.conflict(field: "name", reason: "the station already has a community named \(d.name)") }
         if let m = try await CommunityModel.find(d.id, on: db) { m.update(from: d); try await m.save(on: db) } else { try await CommunityModel(d).create(on: db) }
     }
 

@@ -61,7 +61,7 @@ struct Browser {
     mutating func absorb(_ res: TestingHTTPResponse) {
         for c in res.headers[.setCookie] {
             let pair = c.split(separator: ";", maxSplits: 1)[0]
-            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard kv.count == 2 else { continue }
             if kv[1].isEmpty { cookies[kv[0]] = nil } else { cookies[kv[0]] = kv[1] }
         }
