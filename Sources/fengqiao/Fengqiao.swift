@@ -124,6 +124,8 @@ struct Backup: AsyncParsableCommand {
             p.waitUntilExit()
             guard p.terminationStatus == 0 else { throw ValidationError("pg_dump failed with status \(p.terminationStatus)") }
         }
+        // The copy holds personal data: readable by its owner only.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dest)
         try await withApp(data, migrate: false) { app in
             try await app.fengqiao.record(Actor.commandLine().draft(.export, objectType: "database", detail: "backup written"))
         }

@@ -85,7 +85,10 @@ public struct AppConfig: Sendable {
             }
             return v
         }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // The data directory holds the database and the key file: owner only.
+        if !FileManager.default.fileExists(atPath: dir) {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let location: StoreLocation
         if let url = env["DATABASE_URL"], !url.isEmpty {
             guard url.hasPrefix("postgres") else {
