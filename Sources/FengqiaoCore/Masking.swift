@@ -8,6 +8,15 @@ public enum Masking {
         return String(c.prefix(6)) + String(repeating: "*", count: c.count - 10) + String(c.suffix(4))
     }
 
+    /// ID number in low-privilege and public views: first 1 and last 1 kept
+    /// (`5****************1`, domain spec §5.1.1 [P]); a value of 2 characters or fewer is
+    /// masked entirely.
+    public static func idNumberLowPrivilege(_ s: String) -> String {
+        let c = Array(s)
+        guard c.count > 2 else { return String(repeating: "*", count: c.count) }
+        return String(c[0]) + String(repeating: "*", count: c.count - 2) + String(c[c.count - 1])
+    }
+
     /// Mobile phone: 3 + 4 stars + 4 (`138****8000`).
     public static func phone(_ s: String) -> String {
         var digits = Array(s.filter(\.isNumber))

@@ -16,6 +16,19 @@ struct MaskingTests {
         #expect(Masking.idNumber(s) == String(repeating: "*", count: s.count))
     }
 
+    @Test("low-privilege ID numbers keep the first 1 and last 1 (§5.1.1)")
+    func idNumberLowPrivilege() {
+        #expect(Masking.idNumberLowPrivilege("530481199001010011") == "5****************1")
+        #expect(Masking.idNumberLowPrivilege("53048120150720004X") == "5****************X")
+        #expect(Masking.idNumberLowPrivilege("530481900101001") == "5*************1")
+        #expect(Masking.idNumberLowPrivilege("123") == "1*3")
+    }
+
+    @Test("very short values are masked entirely in the low-privilege form", arguments: ["", "1", "12"])
+    func shortLowPrivilege(_ s: String) {
+        #expect(Masking.idNumberLowPrivilege(s) == String(repeating: "*", count: s.count))
+    }
+
     @Test("mobile numbers keep 3 + 4")
     func phone() {
         #expect(Masking.phone("13800138000") == "138****8000")
