@@ -20,6 +20,12 @@ public struct GeoPoint: Codable, Sendable, Equatable {
         self.lon = lon
         self.lat = lat
     }
+
+    /// Rounded to 1e-7 degrees (about 1 cm), beyond any survey's precision; keeps stored and
+    /// returned values free of binary floating-point noise.
+    public var rounded: GeoPoint {
+        GeoPoint(lon: (lon * 1e7).rounded() / 1e7, lat: (lat * 1e7).rounded() / 1e7)
+    }
 }
 
 /// Coordinate reference datum of stored points.
@@ -52,7 +58,7 @@ public struct GeoPolygon: Codable, Sendable, Equatable {
                 throw .invalidField(field: "polygon", reason: "point \(i + 1) is outside longitude ±180 / latitude ±90")
             }
         }
-        return GeoPolygon(datum: datum, ring: pts)
+        return GeoPolygon(datum: datum, ring: pts.map(\.rounded))
     }
 
     /// Whether a point lies inside (even-odd rule). Points on the boundary may go either way.

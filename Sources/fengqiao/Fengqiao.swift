@@ -15,7 +15,16 @@ struct DataOptions: ParsableArguments {
 }
 
 /// Builds the application for a one-off command, runs `body`, shuts down.
-func withApp<T>(_ options: DataOptions, migrate: Bool = true, _ body: (Application) async throws -> T) async throws -> T {
+/// - Parameter requireExisting: refuse to start when the SQLite database does not exist yet
+///   (a command run from the wrong folder must not create an empty one).
+func withApp<T>(_ options: DataOptions, migrate: Bool = true, requireExisting: Bool = false, _ body: (Application) async throws -> T) async throws -> T {
+    if requireExisting {
+        let dir = options.dataDir ?? ProcessInfo.processInfo.environment["FENGQIAO_DATA_DIR"] ?? "./data"
+        let env = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        if env.isEmpty, !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("fengqiao.sqlite")) {
+            throw ValidationError("no database in \(dir) (run from the folder that holds ./data, or pass --data-dir, or set DATABASE_URL)")
+        }
+    }
     let config = try options.config()
     var env = Environment(name: "production", arguments: ["fengqiao"])
     env.commandInput.arguments = []
@@ -113,7 +122,7 @@ struct Backup: AsyncParsableCommand {
         let config = try data.config()
         switch config.location {
         case .sqlite:
-            try await withApp(data, migrate: false) { app in
+            try await withApp(data, migrate: false, requireExisting: true) { app in
                 try await app.fengqiao.store.backup(to: dest)
             }
         case .postgres(let url):
@@ -137,16 +146,55 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Audit trail tools.", subcommands: [Verify.self])
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Walk the hash chain and name the first broken row (exit status 1 when broken).")
+        static let configuration = CommandConfiguration(
+            abstract: "Walk the hash chain and name the first broken row (exit status 1 when broken).",
+            discussion: """
+                Each intact run records the chain's head (sequence and hash) in <data-dir>/audit-anchor.json. \
+                A later run compares with it, so rows removed from the end, or a chain rewritten up to that \
+                point, are found too. Run it daily (cron) and keep the anchor file off the database server's \
+                write path if you can.
+                """)
         @OptionGroup var data: DataOptions
+        @Option(help: "Anchor file (default <data-dir>/audit-anchor.json).") var anchor: String?
+
+        struct Anchor: Codable { var seq: Int64; var hash: String; var at: Date }
+
         func run() async throws {
-            let verdict = try await withApp(data, migrate: false) { app in try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) }
+            let dir = data.dataDir ?? ProcessInfo.processInfo.environment["FENGQIAO_DATA_DIR"] ?? "./data"
+            let anchorPath = anchor ?? (dir as NSString).appendingPathComponent("audit-anchor.json")
+            let dec = JSONDecoder()
+            dec.dateDecodingStrategy = .iso8601
+            let previous = FileManager.default.contents(atPath: anchorPath).flatMap { try? dec.decode(Anchor.self, from: $0) }
+            let (verdict, anchorRow, head) = try await withApp(data, migrate: false, requireExisting: true) { app -> (AuditChainVerdict, AuditEntry?, AuditEntry?) in
+                let v = try await app.fengqiao.audit.verify(on: app.fengqiao.store.db)
+                var atAnchor: AuditEntry?
+                if let p = previous { atAnchor = try await app.fengqiao.audit.entry(seq: p.seq, on: app.fengqiao.store.db) }
+                var last: AuditEntry?
+                if case .intact(let n) = v, n > 0 { last = try await app.fengqiao.audit.entry(seq: n, on: app.fengqiao.store.db) }
+                return (v, atAnchor, last)
+            }
             switch verdict {
-            case .intact(let n):
-                print("audit chain intact: \(n) rows")
             case .broken(let seq, let reason):
                 print("audit chain BROKEN at row \(seq): \(reason)")
                 throw ExitCode(1)
+            case .intact(let n):
+                if let p = previous {
+                    guard n >= p.seq, let row = anchorRow else {
+                        print("audit chain BROKEN: it ends at row \(n), but row \(p.seq) was verified on \(p.at) (\(anchorPath)): rows were removed")
+                        throw ExitCode(1)
+                    }
+                    guard row.hash == p.hash else {
+                        print("audit chain BROKEN at row \(p.seq): its hash differs from the one verified on \(p.at) (\(anchorPath)): the chain was rewritten")
+                        throw ExitCode(1)
+                    }
+                }
+                if let head {
+                    let enc = JSONEncoder()
+                    enc.dateEncodingStrategy = .iso8601
+                    let data = try enc.encode(Anchor(seq: head.seq, hash: head.hash, at: Date()))
+                    FileManager.default.createFile(atPath: anchorPath, contents: data, attributes: [.posixPermissions: 0o600])
+                }
+                print("audit chain intact: \(n) rows" + (previous.map { " (anchor row \($0.seq) matches)" } ?? ""))
             }
         }
     }

@@ -38,7 +38,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let secret = try await withApp(data) { app -> String in
+            let secret = try await withApp(data, requireExisting: true) { app -> String in
                 guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else {
                     throw ValidationError("no account \(username)")
                 }

@@ -11,7 +11,7 @@ extension Role: ExpressibleByArgument {}
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts from the server's command line.",
-        subcommands: [Create.self, List.self, Disable.self, ResetPassword.self])
+        subcommands: [Create.self, List.self, Disable.self, Enable.self, ResetPassword.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account. Without --password-stdin a temporary password is printed, to be changed at first sign-in.")
@@ -19,13 +19,17 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Login name (3–32 of a–z 0–9 . _ -).") var username: String
         @Option(help: "Person's name.") var displayName: String?
         @Option(help: "Role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: Role
-        @Option(help: "Scope: city, station:<id>, community:<id> or grid:<id> (default city).") var scope = "city"
+        @Option(help: "Scope: city, station:<id>, community:<id> or grid:<id>. Required except for the three administrator roles, which default to city.") var scope: String?
         @Flag(help: "Read the password from standard input instead of generating one.") var passwordStdin = false
 
         func run() async throws {
             var password: String?
             if passwordStdin { password = readLine(strippingNewline: true) }
-            let parsed = try Self.parse(scope: scope)
+            guard let raw = scope ?? (role.isAdministrator ? "city" : nil) else {
+                let level = AdministrationPolicy.defaultScopeLevel(for: role)
+                throw ValidationError("--scope is required for role \(role.rawValue) (usually \(level.rawValue):<id>; ids are on the territory pages and in the API)")
+            }
+            let parsed = try Self.parse(scope: raw)
             try await withApp(data) { app in
                 let (a, temp) = try await AccountService(app.fengqiao).create(
                     .init(username: username, displayName: displayName ?? username, role: role, scope: parsed, password: password), actor: .commandLine())
@@ -51,7 +55,7 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Only this role.") var role: Role?
         @Option(help: "text or json") var format = "text"
         func run() async throws {
-            try await withApp(data) { app in
+            try await withApp(data, requireExisting: true) { app in
                 let (items, total) = try await app.fengqiao.accounts.list(visible: .everything, role: role, limit: 100_000, on: app.fengqiao.store.db)
                 if format == "json" {
                     let e = JSONEncoder()
@@ -74,10 +78,23 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @Argument var username: String
         func run() async throws {
-            try await withApp(data) { app in
+            try await withApp(data, requireExisting: true) { app in
                 guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else { throw ValidationError("no account \(username)") }
                 try await AccountService(app.fengqiao).setDisabled(u.id!, disabled: true, actor: .commandLine())
                 print("disabled \(u.username)")
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
+        @OptionGroup var data: DataOptions
+        @Argument var username: String
+        func run() async throws {
+            try await withApp(data, requireExisting: true) { app in
+                guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else { throw ValidationError("no account \(username)") }
+                try await AccountService(app.fengqiao).setDisabled(u.id!, disabled: false, actor: .commandLine())
+                print("enabled \(u.username)")
             }
         }
     }
@@ -87,7 +104,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @Argument var username: String
         func run() async throws {
-            try await withApp(data) { app in
+            try await withApp(data, requireExisting: true) { app in
                 guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else { throw ValidationError("no account \(username)") }
                 let temp = try await AccountService(app.fengqiao).resetPassword(u.id!, actor: .commandLine())
                 print("temporary password for \(u.username) (shown once, must be changed at first sign-in): \(temp)")

@@ -88,7 +88,7 @@ struct APIController: RouteCollection {
         let p = try req.requirePrincipal()
         let app = req.fengqiao
         let c = try await app.territories.community(try req.uuid("id", kind: "community"), visible: p.visible, on: app.store.db)
-        let groups = try await app.territories.residentialGroups(communityID: c.id, on: app.store.db)
+        let groups = try await app.territories.residentialGroups(communityID: c.id, visible: p.visible, on: app.store.db)
         let grids = try await app.territories.grids(communityID: c.id, visible: p.visible, on: app.store.db)
         return try JSONOut.response(CommunityOut(community: c, residentialGroups: groups, gridCount: grids.count))
     }
@@ -214,7 +214,7 @@ struct APIController: RouteCollection {
     struct GrantIn: Decodable { var role: Role; var scope: TerritoryScope }
     func grant(_ req: Request) async throws -> Response {
         let i = try JSONIn.decode(GrantIn.self, req)
-        return try await lifecycle(req) { s, id, a in try await s.grant(id, role: i.role, scope: i.scope, actor: a); return nil }
+        return try await lifecycle(req) { s, id, a in try await s.grant(id, role: i.role, scope: i.scope, actor: a, visible: try req.requirePrincipal().visible); return nil }
     }
 
     // MARK: Audit

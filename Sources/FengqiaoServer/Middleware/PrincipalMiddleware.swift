@@ -43,7 +43,7 @@ extension Request {
             id: p?.id, name: p?.account.username ?? "anonymous", role: p?.role, scope: p?.account.scope,
             clientIP: remoteAddress?.ipAddress ?? headers.first(name: .xForwardedFor),
             userAgent: headers.first(name: .userAgent).map { String($0.prefix(200)) },
-            requestID: headers.first(name: "X-Request-ID") ?? storage[RequestIDKey.self])
+            requestID: storage[RequestIDKey.self] ?? headers.first(name: "X-Request-ID").map { String($0.prefix(64)) })
     }
 }
 
@@ -59,7 +59,8 @@ struct PrincipalMiddleware: AsyncMiddleware {
         let app = req.fengqiao
         let auth = AuthService(app)
         var viaCookie = false
-        if let bearer = req.headers.bearerAuthorization?.token {
+        let rule = req.route?.accessRule
+        if let bearer = req.headers.bearerAuthorization?.token, rule != .anonymous {
             guard let (t, u) = try await auth.token(secret: bearer) else {
                 throw Abort(.unauthorized, reason: "The bearer token is unknown, expired or revoked.")
             }
@@ -80,7 +81,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
                 fullySignedIn: s.secondFactorDone && !u.mustChangePassword, secondFactorPending: !s.secondFactorDone, csrfToken: s.csrfToken)
         }
 
-        guard let rule = req.route?.accessRule else {
+        guard let rule else {
             req.logger.error("route \(req.method) \(req.route?.description ?? req.url.path) has no access rule; refused")
             throw Abort(.internalServerError, reason: "This route has no access rule.")
         }
@@ -93,7 +94,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
         case .authenticated, .permission: guard req.principal != nil else { throw notSignedIn(req) }
         }
 
-        if ![.GET, .HEAD, .OPTIONS].contains(req.method), req.headers.bearerAuthorization == nil {
+        if ![.GET, .HEAD, .OPTIONS].contains(req.method), req.principal?.tokenID == nil {
             try checkCSRF(req, sessionToken: viaCookie ? req.principal?.csrfToken : nil)
         }
 

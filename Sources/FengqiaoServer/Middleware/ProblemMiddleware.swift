@@ -114,11 +114,29 @@ struct ProblemMiddleware: AsyncMiddleware {
                 if m.status == .unauthorized { res.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer") }
                 return res
             }
-            let page = ErrorPage(status: Int(m.status.code), title: m.title, detail: m.detail)
+            let page = Self.localisedPage(m, lang: Page.lang(req))
             let res = try await Page.render(req, "error", page, title: m.title)
             res.status = m.status
             return res
         }
+    }
+}
+
+extension ProblemMiddleware {
+    /// The web page wording for an error, in the page's language.
+    static func localisedPage(_ m: Mapped, lang: L10n.Lang) -> ErrorPage {
+        let zh = lang == .zh
+        let detail: String
+        switch m.status {
+        case .notFound: detail = zh ? "未找到该记录，或该记录不在您的数据范围内。" : "No such record, or it lies outside your territory."
+        case .forbidden where m.type == "csrf": detail = zh ? "表单的安全令牌缺失或已过期，请刷新页面后重新提交。" : m.detail
+        case .forbidden: detail = zh ? "您的角色无权执行此操作。" : m.detail
+        case .unauthorized: detail = zh ? "请先登录。" : m.detail
+        case .payloadTooLarge: detail = zh ? "提交的内容超过大小限制。" : m.detail
+        case .internalServerError: detail = zh ? "服务器未能完成请求，请稍后再试。" : m.detail
+        default: detail = m.detail
+        }
+        return ErrorPage(status: Int(m.status.code), title: m.title, detail: detail)
     }
 }
 

@@ -128,10 +128,16 @@ public struct AccountService: Sendable {
         return temp
     }
 
-    /// Changes role and scope (security administrator only, never on oneself).
-    public func grant(_ id: UUID, role: Role, scope: TerritoryScope, actor: Actor) async throws {
+    /// Changes role and scope (security administrator only, never on oneself). The target must
+    /// lie inside the granter's territory, and so must the new scope, at the granter's level or
+    /// narrower: nobody grants more territory than they hold.
+    public func grant(_ id: UUID, role: Role, scope: TerritoryScope, actor: Actor, visible: VisibleTerritory) async throws {
         if let r = actor.role { try AdministrationPolicy.checkGrant(actorID: actor.id ?? UUID(), actor: r, targetID: id) }
+        _ = try await get(id, visible: visible)
         try await checkScope(scope, on: app.store.db)
+        guard visible == .everything || (scope.level <= visible.level && visible.owns(territoryID: scope.territoryID)) else {
+            throw DomainError.invalidField(field: "scope", reason: "lies outside your own territory")
+        }
         try await app.store.write { [app] db in
             guard let u = try await UserModel.find(id, on: db) else { throw DomainError.notFound(kind: "user") }
             let before = "\(u.role) \(u.scope)"

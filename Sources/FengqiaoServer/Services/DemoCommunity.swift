@@ -71,7 +71,7 @@ public struct DemoCommunity: Sendable {
         func corner(_ c: Int, _ r: Int) -> GeoPoint {
             let edge = c == 0 || r == 0 || c == 5 || r == 4
             let (jx, jy) = edge ? (0, 0) : jitter(c, r)
-            return GeoPoint(lon: lon0 + Double(c) * dx + jx, lat: lat0 - Double(r) * dy + jy)
+            return GeoPoint(lon: lon0 + Double(c) * dx + jx, lat: lat0 - Double(r) * dy + jy).rounded
         }
         for n in 0..<20 {
             let col = n % 5, row = n / 5
@@ -85,7 +85,7 @@ public struct DemoCommunity: Sendable {
                 let c = g.polygon!.centroid
                 buildings.append(Building(
                     gridID: g.id, name: "\(n + 1)-\(b + 1)栋", address: "澄江市凤麓街道演示路\(n * 10 + b + 1)号", floors: 3 + (n + b) % 9,
-                    location: GeoPoint(lon: c.lon + Double(b) * 0.0003, lat: c.lat - Double(b) * 0.0002)))
+                    location: GeoPoint(lon: c.lon + Double(b) * 0.0003, lat: c.lat - Double(b) * 0.0002).rounded))
             }
         }
         let station = PoliceStation(id: stationID, name: "凤麓派出所（演示）", divisionCode: "530481001", address: "澄江市凤麓街道")

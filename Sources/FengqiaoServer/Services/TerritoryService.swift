@@ -95,7 +95,7 @@ public struct TerritoryService: Sendable {
         case (.some(let lon), .some(let lat)):
             guard lon.isFinite, (-180...180).contains(lon) else { throw .invalidField(field: "lon", reason: "must lie in −180…180") }
             guard lat.isFinite, (-90...90).contains(lat) else { throw .invalidField(field: "lat", reason: "must lie in −90…90") }
-            return GeoPoint(lon: lon, lat: lat)
+            return GeoPoint(lon: lon, lat: lat).rounded
         }
     }
 

@@ -49,10 +49,14 @@ enum GridMap {
             let stroke = g.id == highlight ? "#c0392b" : "#5b6b7a"
             let sw = g.id == highlight ? "3" : "1.2"
             let (cx, cy) = xy(g.polygon!.centroid)
+            // Size the label to its cell so neighbouring names never run into each other.
+            let xs = g.polygon!.ring.map { xy($0).0 }
+            let cellWidth = (xs.max() ?? 0) - (xs.min() ?? 0)
+            let fontSize = max(6, min(14, cellWidth * 0.8 / Double(max(g.name.count, 1))))
             s += "<a href=\"\(linkPrefix)\(g.id.uuidString.lowercased())\"><g class=\"grid\" data-code=\"\(escape(g.code))\">"
             s += "<title>\(escape(g.name)) \(escape(g.code))</title>"
             s += "<polygon points=\"\(path)\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(sw)\"/>"
-            s += "<text x=\"\(f(cx))\" y=\"\(f(cy))\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"13\" fill=\"#1f2d3a\">\(escape(g.name))</text>"
+            s += "<text x=\"\(f(cx))\" y=\"\(f(cy))\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"\(f(fontSize))\" fill=\"#1f2d3a\">\(escape(g.name))</text>"
             s += "</g></a>"
         }
         s += "</svg>"

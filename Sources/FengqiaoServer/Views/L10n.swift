@@ -48,7 +48,7 @@ enum L10n {
         "count.grids": ("网格", "Grids"),
         "count.buildings": ("楼栋", "Buildings"),
         "count.users": ("账号", "Accounts"),
-        "home.nosetup": ("尚无安全管理员：请在服务器上运行 `fengqiao user create --role security-admin`。", "No security administrator yet: run `fengqiao user create --role security-admin` on the server."),
+        "home.nosetup": ("尚无安全管理员：请在服务器上运行 `fengqiao user create --username NAME --role security-admin`。", "No security administrator yet: run `fengqiao user create --username NAME --role security-admin` on the server."),
         "terr.stations": ("派出所", "Police stations"),
         "terr.station": ("派出所", "Police station"),
         "terr.communities": ("社区", "Communities"),

@@ -141,7 +141,7 @@ struct AdminWebController: RouteCollection {
         let v = TerritoryWebController.values(req)
         return try await lifecycle(req) { s, id, a in
             guard let role = Role(rawValue: v["role"] ?? "") else { throw DomainError.invalidField(field: "role", reason: "is not a known role") }
-            try await s.grant(id, role: role, scope: try Self.parseScope(v["scope"]), actor: a)
+            try await s.grant(id, role: role, scope: try Self.parseScope(v["scope"]), actor: a, visible: try req.requirePrincipal().visible)
             return nil
         }
     }
@@ -167,10 +167,13 @@ struct AdminWebController: RouteCollection {
 
     func account(_ req: Request) async throws -> Response { try await renderAccount(req) }
 
+    struct TokenForm: Content { var name: String?; var days: String?; var scopes: [String]? }
+
     func issueToken(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
-        let v = TerritoryWebController.values(req)
-        let chosen = (try? req.content.get([String].self, at: "scopes")) ?? (v["scopes"].map { [$0] } ?? [])
+        let form = try req.content.decode(TokenForm.self)
+        let v = ["name": form.name ?? "", "days": form.days ?? ""]
+        let chosen = form.scopes ?? []
         do {
             var scopes = Set<Permission>()
             for s in chosen {

@@ -134,7 +134,7 @@ struct TerritoryWebController: RouteCollection {
         let db = app.store.db
         let c = try await app.territories.community(id, visible: p.visible, on: db)
         let s = try await app.territories.station(c.stationID, visible: .everything, on: db)
-        let groups = try await app.territories.residentialGroups(communityID: c.id, on: db)
+        let groups = try await app.territories.residentialGroups(communityID: c.id, visible: p.visible, on: db)
         let grids = try await app.territories.grids(communityID: c.id, visible: p.visible, on: db)
         let counts = try await app.territories.buildingCounts(communityID: c.id, on: db)
         let byID = Dictionary(uniqueKeysWithValues: groups.map { ($0.id, $0.name) })
@@ -177,7 +177,7 @@ struct TerritoryWebController: RouteCollection {
         let db = app.store.db
         let g = try await app.territories.grid(id, visible: p.visible, on: db)
         let c = try await app.territories.community(g.communityID, visible: p.visible, on: db)
-        let groups = try await app.territories.residentialGroups(communityID: c.id, on: db)
+        let groups = try await app.territories.residentialGroups(communityID: c.id, visible: p.visible, on: db)
         let all = try await app.territories.grids(communityID: c.id, visible: p.visible, on: db)
         let text = g.polygon?.ring.map { String(format: "%.6f,%.6f", $0.lon, $0.lat) }.joined(separator: "\n") ?? ""
         let data = GridData(

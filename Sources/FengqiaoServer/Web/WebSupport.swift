@@ -9,9 +9,13 @@ extension Request {
         return id
     }
 
-    /// A local redirect target from a form (never another host: `//evil` and `http:` refused).
+    /// A local redirect target from a form or query (never another host, never a header break):
+    /// only a path of `A–Z a–z 0–9 / . _ ~ - ? = & %` starting with a single `/` is kept;
+    /// anything else (`//evil`, `/\tevil`, CR/LF, `http:`) becomes `/`.
     func safeNext(_ raw: String?) -> String {
-        guard let r = raw, r.hasPrefix("/"), !r.hasPrefix("//"), !r.contains("\\"), r.count < 300 else { return "/" }
+        guard let r = raw, r.count < 300, r.hasPrefix("/"), !r.hasPrefix("//"),
+              r.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._~-?=&%".unicodeScalars.contains($0)) })
+        else { return "/" }
         return r
     }
 }

@@ -164,6 +164,12 @@ public struct AuditRepository: Sendable {
         return verifier.finish()
     }
 
+    /// The row with sequence number `seq`, if any.
+    public func entry(seq: Int64, on db: any Database) async throws -> AuditEntry? {
+        let sql = db as! any SQLDatabase
+        return try await sql.select().column("*").from("audit_log").where("seq", .equal, seq).first().map(Self.decode)
+    }
+
     /// Number of rows.
     public func count(on db: any Database) async throws -> Int {
         let sql = db as! any SQLDatabase

@@ -87,12 +87,26 @@ public struct TerritoryRepository: Sendable {
         return m.toDomain()
     }
 
-    public func residentialGroups(communityID: UUID, on db: any Database) async throws -> [ResidentialGroup] {
-        try await ResidentialGroupModel.query(on: db).filter(\.$communityID == communityID).sort(\.$sequence).all().map { $0.toDomain() }
+    /// Residential groups of a community; a grid-level view sees only the groups of its grids.
+    public func residentialGroups(communityID: UUID, visible v: VisibleTerritory = .everything, on db: any Database) async throws -> [ResidentialGroup] {
+        var q = ResidentialGroupModel.query(on: db).filter(\.$communityID == communityID).sort(\.$sequence)
+        if v.level < .community {
+            let ids = try await groupIDs(ofGrids: v.gridIDs ?? [], on: db)
+            q = q.filter(\.$id ~~ ids)
+        }
+        return try await q.all().map { $0.toDomain() }
+    }
+
+    private func groupIDs(ofGrids grids: Set<UUID>, on db: any Database) async throws -> [UUID] {
+        guard !grids.isEmpty else { return [] }
+        return try await GridModel.query(on: db).filter(\.$id ~~ Array(grids)).all().compactMap(\.residentialGroupID)
     }
 
     public func residentialGroup(_ id: UUID, visible v: VisibleTerritory, on db: any Database) async throws -> ResidentialGroup {
         guard let m = try await ResidentialGroupModel.find(id, on: db), v.canSee(community: m.communityID) else {
+            throw DomainError.notFound(kind: "residential group")
+        }
+        if v.level < .community, !(try await groupIDs(ofGrids: v.gridIDs ?? [], on: db)).contains(id) {
             throw DomainError.notFound(kind: "residential group")
         }
         return m.toDomain()
@@ -143,6 +157,7 @@ public struct TerritoryRepository: Sendable {
         if let ids = v.gridIDs { b = b.filter(\.$gridID ~~ Array(ids)) }
         var r = ResidentialGroupModel.query(on: db)
         if let ids = v.communityIDs { r = r.filter(\.$communityID ~~ Array(ids)) }
+        if v.level < .community { r = r.filter(\.$id ~~ (try await groupIDs(ofGrids: v.gridIDs ?? [], on: db))) }
         return [
             "stations": try await s.count(), "communities": try await c.count(), "groups": try await r.count(),
             "grids": try await g.count(), "buildings": try await b.count(),
