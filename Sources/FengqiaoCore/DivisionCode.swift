@@ -26,8 +26,9 @@ public struct DivisionCode: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// Parses and validates a code.
     /// - Throws: `DomainError.invalidField(field, reason)` for a wrong length, a non-digit,
-    ///   a township type outside 0–5 (positions 7–9: 0xx 街道, 1xx 镇, 2xx/3xx 乡, 4xx/5xx
-    ///   政企合一) or a village part outside 001–399 (001–199 居委会, 200–399 村委会).
+    ///   a township part 000 (positions 7–9: 0xx 街道, 1xx 镇, 2xx/3xx 乡, 4xx/5xx 政企合一,
+    ///   999 区公所 as published by the Ministry of Civil Affairs) or a village part outside
+    ///   001–399 (001–199 居委会, 200–399 村委会).
     public init(_ raw: String, field: String = "divisionCode") throws(DomainError) {
         let s = raw.trimmingCharacters(in: .whitespaces)
         guard s.allSatisfy({ $0.isASCII && $0.isNumber }) else {
@@ -68,8 +69,10 @@ public struct DivisionCode: Sendable, Hashable, Codable, CustomStringConvertible
 
     private static func checkTownship(_ nine: String, field: String) throws(DomainError) {
         let part = Int(nine.suffix(3))!
-        guard part >= 1, part <= 599 else {
-            throw .invalidField(field: field, reason: "township part \(String(nine.suffix(3))) is outside 001–599")
+        // GB/T 10114 types 0–5 cover 001–599, but the Ministry of Civil Affairs also publishes
+        // 999 for district offices (区公所, e.g. 130731999), so every non-zero part is accepted.
+        guard part >= 1 else {
+            throw .invalidField(field: field, reason: "township part 000 does not exist")
         }
     }
 

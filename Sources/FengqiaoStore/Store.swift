@@ -167,5 +167,6 @@ public struct Store: Sendable {
         M0004_CreateAuditLog(),
         M0005_CreateIdempotencyKeys(),
         M0006_AddIdempotencyOutcome(),
+        M0007_AddDivisionHistory(),
     ]
 }

@@ -43,9 +43,6 @@ struct DivisionCodeTests {
         "530481001400",
         "530481000001", // village without township
         "530481000", // township part 000
-        "530481600", // township type 6
-        "530481600000",
-        "530481999001",
         "000000", // province 00
         "", "5", "5304", "53048", "5304810", "53048100", "5304810010", "53048100100", "5304810010011",
         "53048a", "53048100100x", "5304 81", "５３０４８１", "530481-001", "-53048",
@@ -53,6 +50,12 @@ struct DivisionCodeTests {
     func invalid(_ raw: String) {
         #expect(invalidFieldName { _ = try DivisionCode(raw) } == "divisionCode", "\(raw)")
         #expect(invalidFieldName { _ = try DivisionCode(raw, field: "townshipCode") } == "townshipCode", "\(raw)")
+    }
+
+    @Test("township parts beyond GB/T 10114's types, as the Ministry publishes them (区公所 999), are accepted")
+    func districtOffices() throws {
+        #expect(try DivisionCode("130731999").level == .township)
+        #expect(try DivisionCode("653124999000").level == .township)
     }
 
     @Test("province part 00 is refused in every length")
