@@ -114,8 +114,7 @@ public struct AuthService: Sendable {
     /// Finds the live session for a cookie token, applying the idle and absolute timeouts.
     /// Refreshes `last_seen_at` at most once a minute so reads do not each cost a disk sync.
     public func session(token: String, now: Date = Date()) async throws -> (SessionModel, UserModel)? {
-        guard let s = try await app.sessions.session(tokenHash: Self.sha256(token), on: app.store.db) else { return nil }
-        guard let u = try await app.accounts.find(s.userID, on: app.store.db), !u.disabled else { return nil }
+        guard let (s, u) = try await app.sessions.sessionWithUser(tokenHash: Self.sha256(token), on: app.store.db), !u.disabled else { return nil }
         let idle = app.config.sessionPolicy.idleTimeout(for: u.roleValue)
         if s.expiresAt <= now || s.lastSeenAt.addingTimeInterval(idle) <= now {
             let sid = s.id!
@@ -276,9 +275,8 @@ public struct AuthService: Sendable {
 
     /// Finds the account behind a bearer token, if valid, unexpired and unrevoked.
     public func token(secret: String, now: Date = Date()) async throws -> (APITokenModel, UserModel)? {
-        guard secret.hasPrefix("fq_"), let t = try await app.sessions.token(hash: Self.sha256(secret), on: app.store.db),
-              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now,
-              let u = try await app.accounts.find(t.userID, on: app.store.db), !u.disabled else { return nil }
+        guard secret.hasPrefix("fq_"), let (t, u) = try await app.sessions.tokenWithUser(hash: Self.sha256(secret), on: app.store.db),
+              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now, !u.disabled else { return nil }
         return (t, u)
     }
 

@@ -129,6 +129,20 @@ public struct SessionRepository: Sendable {
         try await SessionModel.query(on: db).filter(\.$tokenHash == tokenHash).first()
     }
 
+    /// The session and its account in one query (every signed-in request asks for both).
+    public func sessionWithUser(tokenHash: String, on db: any Database) async throws -> (SessionModel, UserModel)? {
+        guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == tokenHash)
+            .join(UserModel.self, on: \SessionModel.$userID == \UserModel.$id).first() else { return nil }
+        return (s, try s.joined(UserModel.self))
+    }
+
+    /// The API token and its account in one query.
+    public func tokenWithUser(hash: String, on db: any Database) async throws -> (APITokenModel, UserModel)? {
+        guard let t = try await APITokenModel.query(on: db).filter(\.$tokenHash == hash)
+            .join(UserModel.self, on: \APITokenModel.$userID == \UserModel.$id).first() else { return nil }
+        return (t, try t.joined(UserModel.self))
+    }
+
     public func deleteSession(_ id: UUID, on db: any Database) async throws {
         try await SessionModel.query(on: db).filter(\.$id == id).delete()
     }
