@@ -164,7 +164,14 @@ struct AuditCommand: AsyncParsableCommand {
             let anchorPath = anchor ?? (dir as NSString).appendingPathComponent("audit-anchor.json")
             let dec = JSONDecoder()
             dec.dateDecodingStrategy = .iso8601
-            let previous = FileManager.default.contents(atPath: anchorPath).flatMap { try? dec.decode(Anchor.self, from: $0) }
+            var previous: Anchor?
+            if let bytes = FileManager.default.contents(atPath: anchorPath) {
+                guard let a = try? dec.decode(Anchor.self, from: bytes) else {
+                    print("audit anchor \(anchorPath) is unreadable: restore it from a backup or remove it knowingly")
+                    throw ExitCode(1)
+                }
+                previous = a
+            }
             let (verdict, anchorRow, head) = try await withApp(data, migrate: false, requireExisting: true) { app -> (AuditChainVerdict, AuditEntry?, AuditEntry?) in
                 let v = try await app.fengqiao.audit.verify(on: app.fengqiao.store.db)
                 var atAnchor: AuditEntry?
