@@ -16,6 +16,13 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case auditRead = "audit:read"
     /// Walk the audit hash chain.
     case auditVerify = "audit:verify"
+    /// Read persons (实有人口) and standard addresses inside one's scope, masked.
+    case personRead = "person:read"
+    /// Register persons and standard addresses inside one's scope.
+    case personWrite = "person:write"
+    /// Reveal one masked personal value (ID number, phone) with a stated purpose; audited
+    /// (domain spec §7.3).
+    case piiReveal = "pii:reveal"
 }
 
 /// The access rule every route declares. A route without one is a defect that a test finds.

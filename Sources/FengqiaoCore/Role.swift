@@ -62,9 +62,13 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable {
             [.territoryRead, .accountRead, .accountManage, .roleGrant, .auditRead]
         case .auditAdmin:
             [.auditRead, .auditVerify]
-        case .stationLeader, .communityPoliceOfficer, .governanceCenterStaff:
-            [.territoryRead, .accountRead]
-        case .gridWorker, .mediator:
+        case .stationLeader, .governanceCenterStaff:
+            [.territoryRead, .accountRead, .personRead]
+        case .communityPoliceOfficer:
+            [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal]
+        case .gridWorker:
+            [.territoryRead, .personRead, .personWrite, .piiReveal]
+        case .mediator:
             [.territoryRead]
         case .volunteer, .departmentContact, .hotelOperator:
             [.territoryRead]

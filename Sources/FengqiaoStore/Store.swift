@@ -168,5 +168,7 @@ public struct Store: Sendable {
         M0005_CreateIdempotencyKeys(),
         M0006_AddIdempotencyOutcome(),
         M0007_AddDivisionHistory(),
+        M0008_CreateStandardAddresses(),
+        M0009_CreateActualResidents(),
     ]
 }

@@ -159,8 +159,12 @@ struct RoleTests {
         #expect(write == [.sysadmin])
         #expect(!Role.sysadmin.permissions.contains(.auditRead))
         #expect(Role.auditAdmin.permissions == [.auditRead, .auditVerify])
+        // Persons (一标三实): field roles read and write in their scope; administrators never.
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.personWrite) }) == [.gridWorker, .communityPoliceOfficer])
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.piiReveal) }) == [.gridWorker, .communityPoliceOfficer])
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.personRead) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff, .stationLeader])
         for role in Role.allCases where !role.isAdministrator {
-            #expect(role.permissions.isSubset(of: [.territoryRead, .accountRead]), "\(role)")
+            #expect(role.permissions.isSubset(of: [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal]), "\(role)")
             #expect(role.permissions.contains(.territoryRead), "\(role)")
         }
     }
@@ -177,7 +181,8 @@ struct RoleTests {
     func permissions() {
         #expect(Permission.territoryRead.rawValue == "territory:read")
         #expect(Permission.roleGrant.rawValue == "role:grant")
-        #expect(Permission.allCases.count == 7)
+        #expect(Permission.allCases.count == 10)
+        #expect(Permission.piiReveal.rawValue == "pii:reveal")
         #expect(AccessRule.permission(.auditRead).description == "permission(audit:read)")
         #expect(AccessRule.anonymous.description == "anonymous")
         #expect(AccessRule.authenticated.description == "authenticated")

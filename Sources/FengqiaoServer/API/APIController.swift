@@ -39,6 +39,7 @@ struct APIController: RouteCollection {
         api.get("tokens", access: .authenticated, use: tokens)
         api.post("tokens", access: .authenticated, use: issueToken)
         api.delete("tokens", ":id", access: .authenticated, use: revokeToken)
+        try api.register(collection: PopulationAPIController())
     }
 
     struct Health: Encodable { var status: String }

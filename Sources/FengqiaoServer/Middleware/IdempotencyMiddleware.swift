@@ -114,7 +114,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
     /// API collection path for each audited object type that a POST creates.
     static let apiPath: [String: String] = [
         "police-station": "stations", "community": "communities", "residential-group": "residential-groups",
-        "grid": "grids", "building": "buildings", "user": "users",
+        "grid": "grids", "building": "buildings", "user": "users", "address": "addresses", "resident": "residents",
     ]
 
     static func replayed(status: Int, type: String?, body: String?, location: String?) -> Response {

@@ -1,0 +1,246 @@
+import Foundation
+
+/// 实有人口 — a person actually living at a standard address (一标三实). Domain spec §3.1.
+///
+/// The identity document number and the phone are personal information that the store keeps
+/// encrypted (domain spec §7.1 PIPL Art. 51, §7.2 数据保密性); display them through `maskedIDNumber`
+/// and `maskedPhone` unless the caller has revealed them with a stated purpose (§7.3).
+public struct ActualResident: Codable, Sendable, Equatable, Identifiable {
+    /// Population type (人口类型): 户籍 / 流动 / 境外 (incl. 港澳台). Domain spec §3.1 (01/02/03).
+    public enum PopulationType: String, Codable, Sendable, CaseIterable {
+        /// 户籍人口 (01).
+        case registered
+        /// 流动人口 (02).
+        case migrant
+        /// 境外人员 (03), including residents of Hong Kong, Macao and Taiwan.
+        case foreign
+    }
+
+    /// 居住事由 (project codes, domain spec §3.1 [P]).
+    public enum ResidenceReason: String, Codable, Sendable, CaseIterable {
+        /// 务工, 经商, 就学, 投靠亲友/随迁, 婚嫁, 就医, 探亲/旅游, 其他.
+        case work, business, study, family, marriage, medical, visit, other
+    }
+
+    /// 与住所关系 (domain spec §3.1, 居住证 "合法稳定住所" categories).
+    public enum HousingRelation: String, Codable, Sendable, CaseIterable {
+        /// 自有, 租赁, 单位/学校宿舍, 借住亲友, 其他.
+        case owner, tenant, dormitory, relative, other
+    }
+
+    public var id: UUID
+    public var populationType: PopulationType
+    /// 人户分离: living away from the hukou address.
+    public var hukouSeparated: Bool
+    /// GA/T 517 document type.
+    public var idDocType: IdentityDocumentType
+    /// The normalised document number (an 18-character 公民身份号码 for 111/112).
+    public var idNumber: String
+    /// Whether a 公民身份号码 was entered in its 15-digit form and upgraded.
+    public var idNumberLegacy15: Bool
+    public var name: String
+    /// GB/T 2261.1 sex; derived from the 公民身份号码 for 111/112.
+    public var sex: Sex
+    /// Derived from the 公民身份号码 for 111/112.
+    public var birthDate: CalendarDate
+    /// GB/T 3304 two-digit ethnicity code (`01` 汉族).
+    public var ethnicity: String?
+    /// 户籍地址 as free text.
+    public var hukouAddress: String?
+    /// The standard address the person lives at.
+    public var residenceAddressID: UUID
+    /// The grid of `residenceAddressID` (data scope).
+    public var gridID: UUID
+    public var residenceReason: ResidenceReason
+    public var housingRelation: HousingRelation
+    /// 工作单位.
+    public var employer: String?
+    public var phone: PhoneNumber?
+    /// 登记日期.
+    public var registeredAt: CalendarDate
+    /// 注销日期.
+    public var deregisteredAt: CalendarDate?
+    /// 注销原因 (GA/T 2000.25: 死亡, 失踪, 迁出本地 …).
+    public var deregistrationReason: String?
+
+    public init(
+        id: UUID = UUID(), populationType: PopulationType, hukouSeparated: Bool, idDocType: IdentityDocumentType, idNumber: String,
+        idNumberLegacy15: Bool = false, name: String, sex: Sex, birthDate: CalendarDate, ethnicity: String? = nil, hukouAddress: String? = nil,
+        residenceAddressID: UUID, gridID: UUID, residenceReason: ResidenceReason, housingRelation: HousingRelation, employer: String? = nil,
+        phone: PhoneNumber? = nil, registeredAt: CalendarDate, deregisteredAt: CalendarDate? = nil, deregistrationReason: String? = nil
+    ) {
+        self.id = id
+        self.populationType = populationType
+        self.hukouSeparated = hukouSeparated
+        self.idDocType = idDocType
+        self.idNumber = idNumber
+        self.idNumberLegacy15 = idNumberLegacy15
+        self.name = name
+        self.sex = sex
+        self.birthDate = birthDate
+        self.ethnicity = ethnicity
+        self.hukouAddress = hukouAddress
+        self.residenceAddressID = residenceAddressID
+        self.gridID = gridID
+        self.residenceReason = residenceReason
+        self.housingRelation = housingRelation
+        self.employer = employer
+        self.phone = phone
+        self.registeredAt = registeredAt
+        self.deregisteredAt = deregisteredAt
+        self.deregistrationReason = deregistrationReason
+    }
+
+    /// The document number masked for display: a 公民身份号码 keeps the first 6 and last 4
+    /// (`530481********0011`, §5.1.1); other numbers keep their last 4 at most.
+    public var maskedIDNumber: String {
+        if idDocType.usesCitizenIDNumber || idNumber.count > 10 { return Masking.idNumber(idNumber) }
+        let c = Array(idNumber)
+        let keep = c.count > 4 ? 4 : max(0, c.count - 2)
+        return String(repeating: "*", count: c.count - keep) + String(c.suffix(keep))
+    }
+
+    /// The phone masked for display (`138****8000`), or `nil`.
+    public var maskedPhone: String? { phone?.masked }
+
+    /// Age in full years on `date` (周岁).
+    public func age(on date: CalendarDate) -> Int { birthDate.fullYears(until: date) }
+
+    /// Whether the person is deregistered on `date`.
+    public func isDeregistered(on date: CalendarDate) -> Bool { deregisteredAt.map { $0 <= date } ?? false }
+
+    /// The blind-index input for a document number: document numbers are matched by their
+    /// normalised value, whatever the type, so a search needs no type.
+    public static func indexKey(idNumber: String) -> String { "id:" + idNumber }
+
+    /// The blind-index input for a phone (its E.164 form).
+    public static func indexKey(phone: PhoneNumber) -> String { "phone:" + phone.e164 }
+
+    /// What a caller sends to register a person. Dates are `YYYY-MM-DD` strings so a wrong date
+    /// is reported on its field.
+    public struct Input: Codable, Sendable {
+        public var populationType: PopulationType?
+        public var hukouSeparated: Bool?
+        public var idDocType: IdentityDocumentType?
+        public var idNumber: String?
+        public var name: String?
+        public var sex: Sex?
+        public var birthDate: String?
+        public var ethnicity: String?
+        public var hukouAddress: String?
+        public var residenceAddressId: UUID?
+        public var residenceReason: ResidenceReason?
+        public var housingRelation: HousingRelation?
+        public var employer: String?
+        public var phone: String?
+        public var registeredAt: String?
+        public var deregisteredAt: String?
+        public var deregistrationReason: String?
+
+        public init(
+            populationType: PopulationType? = nil, hukouSeparated: Bool? = nil, idDocType: IdentityDocumentType? = nil, idNumber: String? = nil,
+            name: String? = nil, sex: Sex? = nil, birthDate: String? = nil, ethnicity: String? = nil, hukouAddress: String? = nil,
+            residenceAddressId: UUID? = nil, residenceReason: ResidenceReason? = nil, housingRelation: HousingRelation? = nil,
+            employer: String? = nil, phone: String? = nil, registeredAt: String? = nil, deregisteredAt: String? = nil, deregistrationReason: String? = nil
+        ) {
+            self.populationType = populationType
+            self.hukouSeparated = hukouSeparated
+            self.idDocType = idDocType
+            self.idNumber = idNumber
+            self.name = name
+            self.sex = sex
+            self.birthDate = birthDate
+            self.ethnicity = ethnicity
+            self.hukouAddress = hukouAddress
+            self.residenceAddressId = residenceAddressId
+            self.residenceReason = residenceReason
+            self.housingRelation = housingRelation
+            self.employer = employer
+            self.phone = phone
+            self.registeredAt = registeredAt
+            self.deregisteredAt = deregisteredAt
+            self.deregistrationReason = deregistrationReason
+        }
+
+        /// Checks the input and builds the resident (domain spec §3.1, §5.1, §5.4).
+        ///
+        /// For document types 111/112 the number is a 公民身份号码: sex and birth date come from
+        /// it (a `sex` or `birthDate` sent that contradicts it is an error); an address code in
+        /// no edition of GB/T 2260 is a warning. For other types `sex` and `birthDate` are required.
+        /// - Parameters:
+        ///   - today: the registration day's reference (birth and registration dates may not lie after it).
+        ///   - history: every division code that ever existed.
+        ///   - gridID: the grid of the residence address.
+        /// - Throws: `DomainError.invalidField(field, reason)` naming the field.
+        public func validated(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(DomainError) -> Validated<ActualResident> {
+            func req<T>(_ v: T?, _ f: String) throws(DomainError) -> T {
+                guard let v else { throw .invalidField(field: f, reason: "is required") }
+                return v
+            }
+            func date(_ raw: String?, _ f: String) throws(DomainError) -> CalendarDate? {
+                guard let s = raw?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+                guard let d = CalendarDate(iso: s) else { throw .invalidField(field: f, reason: "\(s.prefix(20)) is not a calendar date YYYY-MM-DD") }
+                return d
+            }
+            let type = try req(populationType, "populationType")
+            let docType = try req(idDocType, "idDocType")
+            let rawNumber = try req(idNumber, "idNumber")
+            let personName = try FieldRules.name(name, field: "name", max: 50)
+            var warnings: [ValidationWarning] = []
+            var number: String
+            var legacy = false
+            var derivedSex: Sex?
+            var derivedBirth: CalendarDate?
+            if docType.usesCitizenIDNumber {
+                let v = try CitizenIDNumber.validate(rawNumber, today: today, history: history, field: "idNumber")
+                number = v.value.value
+                legacy = v.value.legacy15
+                derivedSex = v.value.sex
+                derivedBirth = v.value.birthDate
+                warnings += v.warnings
+            } else {
+                number = try docType.validateNumber(rawNumber, today: today, field: "idNumber")
+            }
+            let sentBirth = try date(birthDate, "birthDate")
+            if let d = derivedBirth, let s = sentBirth, s != d {
+                throw .invalidField(field: "birthDate", reason: "\(s) contradicts the ID number, which gives \(d)")
+            }
+            if let s = sex, let d = derivedSex, s != d {
+                throw .invalidField(field: "sex", reason: "\(s.code) contradicts the ID number, which gives \(d.code)")
+            }
+            let birth = try req(derivedBirth ?? sentBirth, "birthDate")
+            guard birth <= today else { throw .invalidField(field: "birthDate", reason: "\(birth) lies after today (\(today))") }
+            let personSex = try req(derivedSex ?? sex, "sex")
+            var eth: String?
+            if let e = ethnicity?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
+                guard e.count == 2, e.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
+                    throw .invalidField(field: "ethnicity", reason: "must be a two-digit GB/T 3304 code (01 汉族)")
+                }
+                eth = e
+            }
+            var tel: PhoneNumber?
+            if let p = phone, !p.trimmingCharacters(in: .whitespaces).isEmpty { tel = try PhoneNumber(p, field: "phone") }
+            let registered = try date(registeredAt, "registeredAt") ?? today
+            guard registered <= today else { throw .invalidField(field: "registeredAt", reason: "\(registered) lies after today (\(today))") }
+            guard registered >= birth else { throw .invalidField(field: "registeredAt", reason: "\(registered) lies before the birth date \(birth)") }
+            let dereg = try date(deregisteredAt, "deregisteredAt")
+            let reason = try FieldRules.optional(deregistrationReason, field: "deregistrationReason", max: 100)
+            if let d = dereg {
+                guard d >= registered else { throw .invalidField(field: "deregisteredAt", reason: "\(d) lies before the registration date \(registered)") }
+                guard d <= today else { throw .invalidField(field: "deregisteredAt", reason: "\(d) lies after today (\(today))") }
+                guard reason != nil else { throw .invalidField(field: "deregistrationReason", reason: "is required with deregisteredAt") }
+            } else if reason != nil {
+                throw .invalidField(field: "deregisteredAt", reason: "is required with deregistrationReason")
+            }
+            let resident = ActualResident(
+                populationType: type, hukouSeparated: hukouSeparated ?? false, idDocType: docType, idNumber: number, idNumberLegacy15: legacy,
+                name: personName, sex: personSex, birthDate: birth, ethnicity: eth,
+                hukouAddress: try FieldRules.optional(hukouAddress, field: "hukouAddress", max: 200),
+                residenceAddressID: try req(residenceAddressId, "residenceAddressId"), gridID: gridID,
+                residenceReason: try req(residenceReason, "residenceReason"), housingRelation: try req(housingRelation, "housingRelation"),
+                employer: try FieldRules.optional(employer, field: "employer", max: 100), phone: tel,
+                registeredAt: registered, deregisteredAt: dereg, deregistrationReason: reason)
+            return Validated(value: resident, warnings: warnings)
+        }
+    }
+}

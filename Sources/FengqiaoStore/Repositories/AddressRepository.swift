@@ -1,0 +1,69 @@
+import FengqiaoCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Reads and writes standard addresses (标准地址) through SQLKit, always filtered by the grids
+/// the caller may see. Out-of-scope addresses are `DomainError.notFound`, like missing ones.
+public struct AddressRepository: Sendable {
+    public init() {}
+
+    static let columns = [
+        "id", "grid_id", "building_id", "division_code12", "street", "doorplate", "estate_name", "building", "unit", "floor", "room", "status",
+    ]
+
+    /// Inserts a new address (call inside `Store.write`).
+    public func insert(_ a: StandardAddress, on db: any Database, now: Date = Date()) async throws {
+        let sql = db as! any SQLDatabase
+        try await sql.insert(into: "standard_addresses").columns(Self.columns + ["created_at", "updated_at"])
+            .values([
+                SQLBind(a.id), SQLBind(a.gridID), SQLBind(a.buildingID), SQLBind(a.divisionCode12), SQLBind(a.street), SQLBind(a.doorplate),
+                SQLBind(a.estateName), SQLBind(a.building), SQLBind(a.unit), SQLBind(a.floor), SQLBind(a.room), SQLBind(a.status.rawValue),
+                SQLBind(now), SQLBind(now),
+            ] as [any SQLExpression])
+            .run()
+    }
+
+    /// The address, if it exists and lies in a visible grid.
+    /// - Throws: `DomainError.notFound("address")` otherwise.
+    public func find(_ id: UUID, visible v: VisibleTerritory, on db: any Database) async throws -> StandardAddress {
+        let sql = db as! any SQLDatabase
+        guard let row = try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from("standard_addresses").where("id", .equal, SQLBind(id)).first(),
+              let a = try? Self.decode(row), v.canSee(grid: a.gridID)
+        else { throw DomainError.notFound(kind: "address") }
+        return a
+    }
+
+    /// Addresses in the visible grids (optionally one grid), ordered by street, doorplate,
+    /// building, unit, floor and room; with the total before paging.
+    public func list(gridID: UUID?, visible v: VisibleTerritory, limit: Int, offset: Int, on db: any Database) async throws -> ([StandardAddress], Int) {
+        let sql = db as! any SQLDatabase
+        var grids: [UUID]? = v.gridIDs.map(Array.init)
+        if let g = gridID {
+            guard v.canSee(grid: g) else { return ([], 0) }
+            grids = [g]
+        }
+        if let grids, grids.isEmpty { return ([], 0) }
+        func filtered<B: SQLPredicateBuilder>(_ b: B) -> B {
+            if let grids { _ = b.where("grid_id", .in, SQLBind.group(grids)) }
+            return b
+        }
+        let total = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("standard_addresses"))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let rows = try await filtered(sql.select().columns(Self.columns.map { SQLColumn($0) }).from("standard_addresses"))
+            .orderBy("street").orderBy("doorplate").orderBy("building").orderBy("unit").orderBy("floor").orderBy("room").orderBy("id")
+            .limit(limit).offset(offset).all()
+        return (try rows.map(Self.decode), total)
+    }
+
+    static func decode(_ r: any SQLRow) throws -> StandardAddress {
+        StandardAddress(
+            id: try r.decode(column: "id", as: UUID.self), divisionCode12: try r.decode(column: "division_code12", as: String?.self),
+            street: try r.decode(column: "street", as: String.self), doorplate: try r.decode(column: "doorplate", as: String.self),
+            estateName: try r.decode(column: "estate_name", as: String?.self), building: try r.decode(column: "building", as: String.self),
+            unit: try r.decode(column: "unit", as: String.self), floor: try r.decode(column: "floor", as: String.self),
+            room: try r.decode(column: "room", as: String.self), gridID: try r.decode(column: "grid_id", as: UUID.self),
+            buildingID: try r.decode(column: "building_id", as: UUID?.self),
+            status: StandardAddress.Status(rawValue: try r.decode(column: "status", as: String.self)) ?? .active)
+    }
+}

@@ -1,0 +1,162 @@
+import FengqiaoCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Filters for listing residents. `idNumber` and `phone` are matched exactly through their
+/// blind index; `namePrefix` with `LIKE 'prefix%'`.
+public struct ResidentQuery: Sendable {
+    public var gridID: UUID?
+    public var namePrefix: String?
+    /// A normalised document number.
+    public var idNumber: String?
+    public var phone: PhoneNumber?
+    public var limit: Int
+    public var offset: Int
+
+    public init(gridID: UUID? = nil, namePrefix: String? = nil, idNumber: String? = nil, phone: PhoneNumber? = nil, limit: Int = 100, offset: Int = 0) {
+        self.gridID = gridID
+        self.namePrefix = namePrefix
+        self.idNumber = idNumber
+        self.phone = phone
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// A resident already holding a document number.
+public struct ResidentHolder: Sendable, Equatable {
+    public var id: UUID
+    public var addressID: UUID
+    public init(id: UUID, addressID: UUID) {
+        self.id = id
+        self.addressID = addressID
+    }
+}
+
+/// Reads and writes actual residents (实有人口) through SQLKit. The document number and phone are
+/// sealed with the `FieldCipher` on the way in and opened on the way out; queries use only their
+/// blind index, never a plaintext value. Reads are filtered by the grids the caller may see.
+public struct ResidentRepository: Sendable {
+    let cipher: FieldCipher
+
+    /// - Parameter cipher: the application's cipher (`app.fengqiao.cipher`).
+    public init(cipher: FieldCipher) { self.cipher = cipher }
+
+    static let columns = [
+        "id", "grid_id", "address_id", "population_type", "hukou_separated", "id_doc_type", "id_number_enc", "id_number_idx",
+        "id_number_legacy15", "name", "sex", "birth_date", "ethnicity", "hukou_address", "residence_reason", "housing_relation",
+        "employer", "phone_enc", "phone_idx", "registered_at", "deregistered_at", "deregistration_reason",
+    ]
+
+    /// Inserts a new resident (call inside `Store.write`).
+    public func insert(_ r: ActualResident, on db: any Database, now: Date = Date()) async throws {
+        let sql = db as! any SQLDatabase
+        let values: [any SQLExpression] = [
+            SQLBind(r.id), SQLBind(r.gridID), SQLBind(r.residenceAddressID), SQLBind(r.populationType.rawValue), SQLBind(r.hukouSeparated),
+            SQLBind(r.idDocType.rawValue), SQLBind(cipher.seal(r.idNumber)), SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
+            SQLBind(r.idNumberLegacy15), SQLBind(r.name), SQLBind(r.sex.rawValue), SQLBind(r.birthDate.description), SQLBind(r.ethnicity),
+            SQLBind(r.hukouAddress), SQLBind(r.residenceReason.rawValue), SQLBind(r.housingRelation.rawValue), SQLBind(r.employer),
+            SQLBind(r.phone.map { cipher.seal($0.e164) }), SQLBind(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
+            SQLBind(r.registeredAt.description), SQLBind(r.deregisteredAt?.description), SQLBind(r.deregistrationReason),
+            SQLBind(now), SQLBind(now),
+        ]
+        try await sql.insert(into: "actual_residents").columns(Self.columns + ["created_at", "updated_at"]).values(values).run()
+    }
+
+    /// Serialises registrations of one document number until the transaction ends, so two
+    /// concurrent creates cannot both pass the duplicate check. SQLite needs nothing: every
+    /// `Store.write` holds the database's write lock (`BEGIN IMMEDIATE`). On PostgreSQL a
+    /// transaction-scoped advisory lock on (class 18001, hash of the blind index); call inside
+    /// `Store.write` before `holders(ofIDNumber:on:)`.
+    public func lockIDNumber(_ number: String, on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        guard sql.dialect.name == "postgresql" else { return }
+        let idx = cipher.blindIndex(ActualResident.indexKey(idNumber: number))
+        try await sql.raw("SELECT pg_advisory_xact_lock(18001, hashtext(\(bind: idx)))").run()
+    }
+
+    /// Current (not deregistered) residents holding this normalised document number, in any territory:
+    /// the duplicate check must see past the caller's scope.
+    public func holders(ofIDNumber number: String, on db: any Database) async throws -> [ResidentHolder] {
+        let sql = db as! any SQLDatabase
+        let rows = try await sql.select().column("id").column("address_id").from("actual_residents")
+            .where("id_number_idx", .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: number))))
+            .where("deregistered_at", .is, SQLLiteral.null)
+            .orderBy("created_at").all()
+        return try rows.map { ResidentHolder(id: try $0.decode(column: "id", as: UUID.self), addressID: try $0.decode(column: "address_id", as: UUID.self)) }
+    }
+
+    /// The resident, if it exists and lies in a visible grid.
+    /// - Throws: `DomainError.notFound("resident")` otherwise.
+    public func find(_ id: UUID, visible v: VisibleTerritory, on db: any Database) async throws -> ActualResident {
+        let sql = db as! any SQLDatabase
+        guard let row = try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from("actual_residents").where("id", .equal, SQLBind(id)).first(),
+              let gid = try? row.decode(column: "grid_id", as: UUID.self), v.canSee(grid: gid)
+        else { throw DomainError.notFound(kind: "resident") }
+        return try decode(row)
+    }
+
+    /// Residents in the visible grids matching `q`, ordered by name, with the total before paging.
+    public func list(_ q: ResidentQuery, visible v: VisibleTerritory, on db: any Database) async throws -> ([ActualResident], Int) {
+        let sql = db as! any SQLDatabase
+        var grids: [UUID]? = v.gridIDs.map(Array.init)
+        if let g = q.gridID {
+            guard v.canSee(grid: g) else { return ([], 0) }
+            grids = [g]
+        }
+        if let grids, grids.isEmpty { return ([], 0) }
+        return try await run(q, grids: grids, on: sql)
+    }
+
+    private func run(_ q: ResidentQuery, grids: [UUID]?, on sql: any SQLDatabase) async throws -> ([ActualResident], Int) {
+        var conditions: [any SQLExpression] = []
+        if let grids { conditions.append(SQLBinaryExpression(SQLColumn("grid_id"), .in, SQLBind.group(grids))) }
+        if let n = q.idNumber {
+            conditions.append(SQLBinaryExpression(SQLColumn("id_number_idx"), .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: n)))))
+        }
+        if let p = q.phone {
+            conditions.append(SQLBinaryExpression(SQLColumn("phone_idx"), .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(phone: p)))))
+        }
+        if let prefix = q.namePrefix, !prefix.isEmpty {
+            let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            conditions.append(SQLQueryString("name LIKE \(bind: escaped + "%") ESCAPE '\\'"))
+        }
+        let whereClause: any SQLExpression = conditions.isEmpty
+            ? SQLRaw("1 = 1")
+            : SQLList(conditions.map { SQLGroupExpression($0) }, separator: SQLRaw(" AND "))
+        let total = try await sql.raw("SELECT COUNT(*) AS n FROM actual_residents WHERE \(whereClause)").first()?.decode(column: "n", as: Int.self) ?? 0
+        let cols = SQLList(Self.columns.map { SQLColumn($0) })
+        let rows = try await sql.raw("""
+            SELECT \(cols) FROM actual_residents WHERE \(whereClause)
+            ORDER BY name, id LIMIT \(literal: q.limit) OFFSET \(literal: q.offset)
+            """).all()
+        return (try rows.map(decode), total)
+    }
+
+    func decode(_ r: any SQLRow) throws -> ActualResident {
+        func date(_ c: String) throws -> CalendarDate {
+            let s = try r.decode(column: c, as: String.self)
+            guard let d = CalendarDate(iso: s) else { throw DomainError.invalidField(field: c, reason: "stored value is not a date") }
+            return d
+        }
+        let number = try cipher.open(try r.decode(column: "id_number_enc", as: String.self))
+        let phone = try r.decode(column: "phone_enc", as: String?.self).map { try PhoneNumber(try cipher.open($0)) }
+        return ActualResident(
+            id: try r.decode(column: "id", as: UUID.self),
+            populationType: .init(rawValue: try r.decode(column: "population_type", as: String.self)) ?? .registered,
+            hukouSeparated: try r.decode(column: "hukou_separated", as: Bool.self),
+            idDocType: IdentityDocumentType(rawValue: try r.decode(column: "id_doc_type", as: String.self)) ?? .other,
+            idNumber: number, idNumberLegacy15: try r.decode(column: "id_number_legacy15", as: Bool.self),
+            name: try r.decode(column: "name", as: String.self), sex: Sex(rawValue: try r.decode(column: "sex", as: String.self)) ?? .unknown,
+            birthDate: try date("birth_date"), ethnicity: try r.decode(column: "ethnicity", as: String?.self),
+            hukouAddress: try r.decode(column: "hukou_address", as: String?.self),
+            residenceAddressID: try r.decode(column: "address_id", as: UUID.self), gridID: try r.decode(column: "grid_id", as: UUID.self),
+            residenceReason: .init(rawValue: try r.decode(column: "residence_reason", as: String.self)) ?? .other,
+            housingRelation: .init(rawValue: try r.decode(column: "housing_relation", as: String.self)) ?? .other,
+            employer: try r.decode(column: "employer", as: String?.self), phone: phone,
+            registeredAt: try date("registered_at"),
+            deregisteredAt: try r.decode(column: "deregistered_at", as: String?.self).flatMap(CalendarDate.init(iso:)),
+            deregistrationReason: try r.decode(column: "deregistration_reason", as: String?.self))
+    }
+}
