@@ -1,0 +1,434 @@
+import FengqiaoCore
+import FengqiaoStore
+import FluentKit
+import Foundation
+
+/// Bulk import of standard addresses and actual residents from CSV/TSV/XLSX (domain spec, issue 3
+/// "Import"). Every row goes through the same rules as `PopulationService` (the service itself
+/// writes each good row: one transaction, with its audit record, per row; `PopulationService` has
+/// no batch write yet). The file is read twice, streaming both times: a first pass without the
+/// database finds file-level errors (binary, encoding, truncation, header), so a bad file writes
+/// nothing; the second pass validates and writes row by row.
+public struct PopulationImportService: Sendable {
+    let app: Fengqiao
+    let population: PopulationService
+    let addresses = AddressRepository()
+    let residents: ResidentRepository
+
+    public init(_ app: Fengqiao) {
+        self.app = app
+        self.population = PopulationService(app)
+        self.residents = ResidentRepository(cipher: app.cipher)
+    }
+
+    // MARK: Templates
+
+    static let addressFields: [ImportTemplate.Field] = [
+        .init(key: "gridCode", chineseHeader: "网格编码", englishHeader: "Grid code", aliases: ["网格代码", "grid"], hint: "the grid's code; may be given once with --grid-code"),
+        .init(key: "divisionCode12", chineseHeader: "村级区划代码", englishHeader: "Division code", aliases: ["区划代码", "division code 12"], hint: "12 digits, optional"),
+        .init(key: "street", chineseHeader: "街路巷", englishHeader: "Street", isRequired: true, aliases: ["街道", "街路巷名称"]),
+        .init(key: "doorplate", chineseHeader: "门牌号", englishHeader: "Doorplate", isRequired: true, aliases: ["门牌", "door number"]),
+        .init(key: "estateName", chineseHeader: "小区名称", englishHeader: "Estate", aliases: ["小区", "estate name"]),
+        .init(key: "building", chineseHeader: "楼栋", englishHeader: "Building", isRequired: true, aliases: ["楼号", "栋"]),
+        .init(key: "unit", chineseHeader: "单元", englishHeader: "Unit", isRequired: true, aliases: ["单元号"]),
+        .init(key: "floor", chineseHeader: "楼层", englishHeader: "Floor", isRequired: true, aliases: ["层"]),
+        .init(key: "room", chineseHeader: "户室号", englishHeader: "Room", isRequired: true, aliases: ["房号", "室", "房间号"]),
+    ]
+
+    /// Standard addresses: grid code (or `--grid-code`), street, doorplate, estate, building, unit, floor, room.
+    public static let addressTemplate = ImportTemplate(name: "addresses", fields: addressFields)
+
+    /// Actual residents: the person, and the residence either as an address id or as the address's
+    /// fields (an address not yet registered is created).
+    public static let residentTemplate = ImportTemplate(name: "residents", fields: [
+        .init(key: "name", chineseHeader: "姓名", englishHeader: "Name", isRequired: true),
+        .init(key: "idDocType", chineseHeader: "证件类型", englishHeader: "ID document type", aliases: ["证件种类"], hint: "GA/T 517 code or name; default 111 居民身份证"),
+        .init(key: "idNumber", chineseHeader: "证件号码", englishHeader: "ID number", isRequired: true, aliases: ["身份证号", "公民身份号码", "身份证号码"]),
+        .init(key: "populationType", chineseHeader: "人口类型", englishHeader: "Population type", isRequired: true, hint: "户籍 / 流动 / 境外 (registered, migrant, foreign)"),
+        .init(key: "sex", chineseHeader: "性别", englishHeader: "Sex", hint: "from the ID number for 111/112"),
+        .init(key: "birthDate", chineseHeader: "出生日期", englishHeader: "Birth date", hint: "YYYY-MM-DD; from the ID number for 111/112"),
+        .init(key: "ethnicity", chineseHeader: "民族", englishHeader: "Ethnicity", hint: "two-digit GB/T 3304 code"),
+        .init(key: "hukouSeparated", chineseHeader: "人户分离", englishHeader: "Hukou separated", hint: "是/否"),
+        .init(key: "hukouAddress", chineseHeader: "户籍地址", englishHeader: "Hukou address", aliases: ["户籍地详址"]),
+        .init(key: "residenceReason", chineseHeader: "居住事由", englishHeader: "Residence reason", isRequired: true, hint: "务工 经商 就学 投靠 婚嫁 就医 探亲 其他"),
+        .init(key: "housingRelation", chineseHeader: "与住所关系", englishHeader: "Housing relation", isRequired: true, hint: "自有 租赁 宿舍 借住 其他"),
+        .init(key: "employer", chineseHeader: "服务处所", englishHeader: "Employer", aliases: ["工作单位"]),
+        .init(key: "phone", chineseHeader: "联系电话", englishHeader: "Phone", aliases: ["手机号", "电话"]),
+        .init(key: "registeredAt", chineseHeader: "登记日期", englishHeader: "Registration date", hint: "YYYY-MM-DD; default today"),
+        .init(key: "residenceAddressId", chineseHeader: "住址ID", englishHeader: "Address id", hint: "an existing standard address; or give the address columns"),
+    ] + addressFields.map { f in
+        f.isRequired ? ImportTemplate.Field(key: f.key, chineseHeader: f.chineseHeader, englishHeader: f.englishHeader, aliases: f.aliases, hint: f.hint) : f
+    })
+
+    // MARK: Results
+
+    /// A row that was not written, or written but needing attention.
+    public struct RowIssue: Sendable, Equatable {
+        /// 1-based line of the file.
+        public var line: Int
+        /// The column's header as written in the file (or the template's), empty for the whole row.
+        public var column: String
+        public var reason: String
+    }
+
+    public struct Report: Sendable {
+        public var read = 0
+        public var imported = 0
+        public var unchanged = 0
+        public var flagged: [RowIssue] = []
+        public var rejected: [RowIssue] = []
+        /// Addresses created while importing residents.
+        public var addressesCreated = 0
+        /// Header columns not in the template (ignored).
+        public var warnings: [String] = []
+        public var dryRun = false
+
+        public var summary: String {
+            "\(read) read, \(imported) \(dryRun ? "would be imported" : "imported"), \(unchanged) unchanged, \(flagged.count) flagged for verification, \(rejected.count) rejected"
+        }
+    }
+
+    public struct Options: Sendable {
+        public var gridCode: String?
+        public var dryRun: Bool
+        /// Called with the number of rows read, every `progressEvery` rows.
+        public var progress: (@Sendable (Int) -> Void)?
+        public var progressEvery: Int
+        public init(gridCode: String? = nil, dryRun: Bool = false, progressEvery: Int = 10_000, progress: (@Sendable (Int) -> Void)? = nil) {
+            self.gridCode = gridCode
+            self.dryRun = dryRun
+            self.progress = progress
+            self.progressEvery = progressEvery
+        }
+    }
+
+    /// The error file: UTF-8 with BOM, columns 行号/line, 列/column, 原因/reason; flagged rows included.
+    public static func issuesCSV(_ report: Report) -> Data {
+        func q(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var text = "行号 line,列 column,原因 reason\r\n"
+        let all = (report.rejected + report.flagged.map { RowIssue(line: $0.line, column: $0.column, reason: "flagged for verification: " + $0.reason) })
+            .sorted { $0.line < $1.line }
+        for i in all { text += "\(i.line),\(q(i.column)),\(q(i.reason))\r\n" }
+        return Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
+    }
+
+    // MARK: Import
+
+    public func importAddresses(fileAt url: URL, options: Options, actor: Actor, visible: VisibleTerritory) async throws -> Report {
+        try await run(url, template: Self.addressTemplate, options: options) { state, row, m in
+            try await self.addressRow(row, m, state: state, options: options, actor: actor, visible: visible)
+        }
+    }
+
+    public func importResidents(fileAt url: URL, options: Options, actor: Actor, visible: VisibleTerritory, now: Date = Date()) async throws -> Report {
+        try await run(url, template: Self.residentTemplate, options: options) { state, row, m in
+            try await self.residentRow(row, m, state: state, options: options, actor: actor, visible: visible, now: now)
+        }
+    }
+
+    /// Per-import mutable state (caches and the report).
+    final class State: @unchecked Sendable {
+        var report = Report()
+        var header: [String] = []
+        var template: ImportTemplate
+        var gridIDs: [String: UUID] = [:]
+        /// grid → address key → address id.
+        var addressIndex: [UUID: [String: UUID]] = [:]
+        /// Dry run: ID numbers counted as imported, with their address.
+        var pending: [String: UUID] = [:]
+        init(template: ImportTemplate) { self.template = template }
+
+        func column(_ key: String, _ m: ImportHeaderMapping) -> String {
+            let k = key == "gridId" ? "gridCode" : key
+            if let c = m.column(for: k), c < header.count { return header[c] }
+            return template.fields.first { $0.key == k }?.chineseHeader ?? key
+        }
+    }
+
+    private func run(_ url: URL, template: ImportTemplate, options: Options,
+                     row handle: @escaping @Sendable (State, ImportRow, ImportHeaderMapping) async throws -> Void) async throws -> Report {
+        let reader = try ImportTableReader(fileAt: url)
+        // Pass 1: file-level checks only; nothing is written when this throws.
+        var mapping: ImportHeaderMapping?
+        var header: [String] = []
+        try reader.forEachRow { row in
+            if mapping == nil {
+                header = row.fields
+                mapping = try template.match(header: row.fields)
+            }
+        }
+        guard let m = mapping else { throw ImportFileError.emptyFile }
+        if m.column(for: "gridCode") == nil, options.gridCode == nil, m.column(for: "residenceAddressId") == nil {
+            throw ImportFileError.invalidHeader(missing: ["网格编码 (or --grid-code)"], duplicated: [])
+        }
+        if let code = options.gridCode { _ = try await gridID(code, state: nil, visible: .everything) }
+        let state = State(template: template)
+        state.header = header
+        state.report.dryRun = options.dryRun
+        state.report.warnings = m.warnings
+        // Pass 2: stream rows from a reader thread, one batch at a time.
+        let batches = BatchPipe()
+        let batchSize = 500
+        Thread.detachNewThread {
+            do {
+                var first = true
+                var batch: [ImportRow] = []
+                try reader.forEachRow { row in
+                    if first { first = false; return }
+                    if row.isBlank { return }
+                    batch.append(row)
+                    if batch.count == batchSize {
+                        guard batches.send(batch) else { throw CancellationError() }
+                        batch = []
+                    }
+                }
+                if !batch.isEmpty { _ = batches.send(batch) }
+                batches.finish(nil)
+            } catch {
+                batches.finish(error)
+            }
+        }
+        do {
+            for try await batch in batches.stream {
+                for row in batch {
+                    state.report.read += 1
+                    try await handle(state, row, m)
+                    if let p = options.progress, state.report.read % options.progressEvery == 0 { p(state.report.read) }
+                }
+                batches.consumed()
+            }
+        } catch {
+            batches.cancel()
+            throw error
+        }
+        return state.report
+    }
+
+    /// Hands batches from the reader thread to the importer with one batch in flight, so memory
+    /// stays flat.
+    final class BatchPipe: @unchecked Sendable {
+        let stream: AsyncThrowingStream<[ImportRow], any Error>
+        private let continuation: AsyncThrowingStream<[ImportRow], any Error>.Continuation
+        private let slot = DispatchSemaphore(value: 0)
+        private let lock = NSLock()
+        private var cancelled = false
+
+        init() {
+            (stream, continuation) = AsyncThrowingStream.makeStream(of: [ImportRow].self, throwing: (any Error).self)
+        }
+
+        /// Blocks the reader thread until the batch is consumed; false when the import stopped.
+        func send(_ batch: [ImportRow]) -> Bool {
+            if lock.withLock({ cancelled }) { return false }
+            continuation.yield(batch)
+            slot.wait()
+            return !lock.withLock { cancelled }
+        }
+
+        func consumed() { slot.signal() }
+        func finish(_ error: (any Error)?) { continuation.finish(throwing: error) }
+        func cancel() {
+            lock.withLock { cancelled = true }
+            slot.signal()
+        }
+    }
+
+    private func gridID(_ code: String, state: State?, visible: VisibleTerritory) async throws -> UUID {
+        let c = code.trimmingCharacters(in: .whitespaces)
+        if let id = state?.gridIDs[c] { return id }
+        guard !c.isEmpty else { throw DomainError.invalidField(field: "gridCode", reason: "is required") }
+        guard let g = try await GridModel.query(on: app.store.db).filter(\.$code == c).first(), let id = g.id, visible.canSee(grid: id) else {
+            throw DomainError.invalidField(field: "gridCode", reason: "no grid \(c.prefix(20)) in your territory")
+        }
+        state?.gridIDs[c] = id
+        return id
+    }
+
+    static func addressKey(_ a: StandardAddress) -> String {
+        [a.street, a.doorplate, a.estateName ?? "", a.building, a.unit, a.floor, a.room].joined(separator: "\u{1F}")
+    }
+
+    private func addressIndex(_ grid: UUID, state: State) async throws -> [String: UUID] {
+        if let i = state.addressIndex[grid] { return i }
+        let (list, _) = try await addresses.list(gridID: grid, visible: .everything, limit: Int(Int32.max), offset: 0, on: app.store.db)
+        var i: [String: UUID] = [:]
+        for a in list where a.status == .active { i[Self.addressKey(a)] = i[Self.addressKey(a)] ?? a.id }
+        state.addressIndex[grid] = i
+        return i
+    }
+
+    private func addressInput(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory) async throws -> StandardAddress.Input {
+        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+        let code = v("gridCode") ?? options.gridCode ?? ""
+        let grid = try await gridID(code, state: state, visible: visible)
+        return StandardAddress.Input(divisionCode12: v("divisionCode12"), street: v("street"), doorplate: v("doorplate"), estateName: v("estateName"),
+                                     building: v("building"), unit: v("unit"), floor: v("floor"), room: v("room"), gridId: grid)
+    }
+
+    private func reject(_ state: State, _ row: ImportRow, _ m: ImportHeaderMapping, _ error: any Error) throws {
+        switch error {
+        case DomainError.invalidField(let field, let reason):
+            state.report.rejected.append(RowIssue(line: row.line, column: state.column(field, m), reason: reason))
+        case DomainError.conflict(let field, let reason):
+            state.report.rejected.append(RowIssue(line: row.line, column: state.column(field, m), reason: reason))
+        case DomainError.notFound(let kind):
+            state.report.rejected.append(RowIssue(line: row.line, column: "", reason: "no such \(kind) in your territory"))
+        default:
+            throw error
+        }
+    }
+
+    /// Reading problems (ragged rows, formula cells): the row is rejected with each problem.
+    private func rowProblems(_ state: State, _ row: ImportRow) -> Bool {
+        guard !row.problems.isEmpty else { return false }
+        for p in row.problems {
+            let col = p.column.map { $0 - 1 < state.header.count ? state.header[$0 - 1] : "\($0)" } ?? ""
+            state.report.rejected.append(RowIssue(line: row.line, column: col, reason: p.description))
+        }
+        return true
+    }
+
+    private func addressRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory) async throws {
+        if rowProblems(state, row) { return }
+        do {
+            let input = try await addressInput(row, m, state: state, options: options, visible: visible)
+            let a = try input.validated()
+            let key = Self.addressKey(a)
+            if try await addressIndex(a.gridID, state: state)[key] != nil {
+                state.report.unchanged += 1
+                return
+            }
+            let id = options.dryRun ? UUID() : try await population.createAddress(input, actor: actor, visible: visible).id
+            state.addressIndex[a.gridID]?[key] = id
+            state.report.imported += 1
+        } catch {
+            try reject(state, row, m, error)
+        }
+    }
+
+    private func residentRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
+        if rowProblems(state, row) { return }
+        do {
+            var input = try Self.residentInput(row, m)
+            // The residence: an address id, or the address's fields.
+            var gridID: UUID
+            var newAddress: (StandardAddress.Input, String)?
+            if let raw = m.value("residenceAddressId", in: row)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+                guard let id = UUID(uuidString: raw) else { throw DomainError.invalidField(field: "residenceAddressId", reason: "is not a valid id") }
+                let a: StandardAddress
+                do { a = try await addresses.find(id, visible: visible, on: app.store.db) } catch DomainError.notFound {
+                    throw DomainError.invalidField(field: "residenceAddressId", reason: "no such address in your territory")
+                }
+                guard a.status == .active else { throw DomainError.invalidField(field: "residenceAddressId", reason: "the address is retired") }
+                input.residenceAddressId = id
+                gridID = a.gridID
+            } else {
+                let ai = try await addressInput(row, m, state: state, options: options, visible: visible)
+                let a = try ai.validated()
+                gridID = a.gridID
+                let key = Self.addressKey(a)
+                if let id = try await addressIndex(a.gridID, state: state)[key] {
+                    input.residenceAddressId = id
+                } else {
+                    input.residenceAddressId = UUID()
+                    newAddress = (ai, key)
+                }
+            }
+            let v = try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: gridID)
+            let number = v.value.idNumber
+            let addressID = input.residenceAddressId!
+            var holderAddress = try await residents.holders(ofIDNumber: number, on: app.store.db).first?.addressID
+            if holderAddress == nil, options.dryRun { holderAddress = state.pending[number] }
+            if let h = holderAddress {
+                if h == addressID {
+                    state.report.unchanged += 1
+                } else {
+                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("idNumber", m),
+                                                         reason: "the person is already registered at another address; verify before moving the record"))
+                }
+                return
+            }
+            if options.dryRun {
+                state.pending[number] = addressID
+                if let (_, key) = newAddress { state.addressIndex[gridID]?[key] = addressID; state.report.addressesCreated += 1 }
+                state.report.imported += 1
+                return
+            }
+            if let (ai, key) = newAddress {
+                let a = try await population.createAddress(ai, actor: actor, visible: visible)
+                state.addressIndex[gridID]?[key] = a.id
+                state.report.addressesCreated += 1
+                input.residenceAddressId = a.id
+            }
+            do {
+                _ = try await population.createResident(input, actor: actor, visible: visible, now: now)
+                state.report.imported += 1
+            } catch DomainError.conflict(field: "idNumber", _) {
+                // Registered meanwhile by someone else.
+                let h = try await residents.holders(ofIDNumber: number, on: app.store.db).first?.addressID
+                if h == input.residenceAddressId { state.report.unchanged += 1 } else {
+                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("idNumber", m),
+                                                         reason: "the person is already registered at another address; verify before moving the record"))
+                }
+            }
+        } catch {
+            try reject(state, row, m, error)
+        }
+    }
+
+    // MARK: Cell parsing
+
+    static func residentInput(_ row: ImportRow, _ m: ImportHeaderMapping) throws(DomainError) -> ActualResident.Input {
+        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 } }
+        func pick<T>(_ k: String, _ table: [String: T], _ expected: String) throws(DomainError) -> T? {
+            guard let s = v(k) else { return nil }
+            guard let t = table[s.lowercased()] else { throw .invalidField(field: k, reason: "\(s.prefix(20)) is not one of \(expected)") }
+            return t
+        }
+        var docTypes: [String: IdentityDocumentType] = [:]
+        for t in IdentityDocumentType.allCases { docTypes[t.rawValue] = t; docTypes[t.chineseName] = t }
+        var input = ActualResident.Input()
+        input.name = v("name")
+        input.idNumber = v("idNumber")
+        input.idDocType = try pick("idDocType", docTypes, "the GA/T 517 codes (111 居民身份证 …)") ?? .residentIdCard
+        input.populationType = try pick("populationType", [
+            "registered": .registered, "户籍": .registered, "户籍人口": .registered, "01": .registered, "1": .registered,
+            "migrant": .migrant, "流动": .migrant, "流动人口": .migrant, "02": .migrant, "2": .migrant,
+            "foreign": .foreign, "境外": .foreign, "境外人员": .foreign, "03": .foreign, "3": .foreign,
+        ], "户籍, 流动, 境外")
+        input.sex = try pick("sex", ["男": .male, "女": .female, "1": .male, "2": .female, "0": .unknown, "9": .unspecified, "male": .male, "female": .female], "男, 女")
+        input.birthDate = date(v("birthDate"))
+        input.ethnicity = v("ethnicity")
+        input.hukouSeparated = try pick("hukouSeparated", ["是": true, "否": false, "true": true, "false": false, "1": true, "0": false, "y": true, "n": false, "yes": true, "no": false], "是, 否")
+        input.hukouAddress = v("hukouAddress")
+        input.residenceReason = try pick("residenceReason", [
+            "work": .work, "务工": .work, "business": .business, "经商": .business, "study": .study, "就学": .study,
+            "family": .family, "投靠": .family, "投靠亲友": .family, "随迁": .family, "marriage": .marriage, "婚嫁": .marriage,
+            "medical": .medical, "就医": .medical, "visit": .visit, "探亲": .visit, "旅游": .visit, "探亲/旅游": .visit, "other": .other, "其他": .other,
+        ], "务工, 经商, 就学, 投靠, 婚嫁, 就医, 探亲, 其他")
+        input.housingRelation = try pick("housingRelation", [
+            "owner": .owner, "自有": .owner, "tenant": .tenant, "租赁": .tenant, "dormitory": .dormitory, "宿舍": .dormitory,
+            "单位宿舍": .dormitory, "学校宿舍": .dormitory, "relative": .relative, "借住": .relative, "借住亲友": .relative, "other": .other, "其他": .other,
+        ], "自有, 租赁, 宿舍, 借住, 其他")
+        input.employer = v("employer")
+        input.phone = v("phone")
+        input.registeredAt = date(v("registeredAt"))
+        return input
+    }
+
+    /// `2024/3/5`, `2024.03.05` and `20240305` become `2024-03-05`; anything else is left for the
+    /// validator to reject.
+    static func date(_ s: String?) -> String? {
+        guard let s else { return nil }
+        if s.count == 8, s.allSatisfy(\.isWholeNumber) {
+            return "\(s.prefix(4))-\(s.dropFirst(4).prefix(2))-\(s.suffix(2))"
+        }
+        let parts = s.split(whereSeparator: { $0 == "/" || $0 == "." || $0 == "-" }).map(String.init)
+        if parts.count == 3, parts[0].count == 4, let mo = Int(parts[1]), let d = Int(parts[2]) {
+            return String(format: "%@-%02d-%02d", parts[0], mo, d)
+        }
+        return s
+    }
+}

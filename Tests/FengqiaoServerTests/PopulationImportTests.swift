@@ -1,0 +1,184 @@
+import FengqiaoCore
+import FengqiaoServer
+import FengqiaoStore
+import Foundation
+import Testing
+import Vapor
+
+/// Bulk import of addresses and residents (issue 3, Import): good rows kept, bad rows reported
+/// with line and column, no duplicates on re-import, dry run and bad files write nothing.
+@Suite("population import", .serialized)
+struct PopulationImportTests {
+    static func id(_ seq: Int, check: Character? = nil) -> String {
+        let first17 = "530481\(1990 + seq / 1000)0101" + String(format: "%03d", seq % 1000)
+        return first17 + String(check ?? CitizenIDNumber.checkCharacter(forFirst17: first17)!)
+    }
+
+    static let header = "姓名,证件号码,人口类型,居住事由,与住所关系,联系电话,网格编码,街路巷,门牌号,楼栋,单元,楼层,户室号\r\n"
+
+    static func row(_ name: String, _ idNumber: String, phone: String = "13900139000", grid: String, room: String = "201") -> String {
+        "\(name),\(idNumber),流动,务工,租赁,\(phone),\(grid),凤麓路,3号,1,1,2,\(room)\r\n"
+    }
+
+    static func file(_ text: String, bom: Bool = true) throws -> URL {
+        try ImportFixtures.temporaryFile((bom ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8))
+    }
+
+    static func counts(_ app: Application) async throws -> (residents: Int, addresses: Int) {
+        let svc = PopulationService(app.fengqiao)
+        let r = try await svc.residents(try PopulationService.SearchInput().query(), visible: .everything).1
+        let a = try await svc.addresses(gridID: nil, visible: .everything, limit: 500, offset: 0).1
+        return (r, a)
+    }
+
+    static func importResidents(_ app: Application, _ url: URL, dryRun: Bool = false, gridCode: String? = nil) async throws -> PopulationImportService.Report {
+        try await PopulationImportService(app.fengqiao).importResidents(
+            fileAt: url, options: .init(gridCode: gridCode, dryRun: dryRun), actor: .commandLine(), visible: .everything)
+    }
+
+    @Test("a good UTF-8 CSV: every row imported, addresses created once, names searchable")
+    func goodFile() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let url = try Self.file(Self.header + Self.row("张三", Self.id(1), grid: g) + Self.row("李四", Self.id(2), grid: g) + Self.row("赵六", Self.id(3), grid: g, room: "202"))
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url)
+            #expect(r.read == 3 && r.imported == 3 && r.unchanged == 0 && r.flagged.isEmpty && r.rejected.isEmpty, "\(r.summary) \(r.rejected)")
+            #expect(r.addressesCreated == 2)
+            let c = try await Self.counts(app)
+            #expect(c.residents == 3 && c.addresses == 2)
+            let found = try await PopulationService(app.fengqiao).residents(try PopulationService.SearchInput(idNumber: Self.id(2)).query(), visible: .everything).0
+            #expect(found.map(\.name) == ["李四"])
+        }
+    }
+
+    @Test("a GB18030 CSV (Chinese Excel) is read and imported")
+    func gb18030() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            // GB18030 bytes of `header` + `王五,X,流动,务工,租赁,13900139000,GRID,凤麓路,3号,1,1,2,201`.
+            var bytes = Array(Data(base64Encoded: "0NXD+yzWpLz+usXC6yzIy7/awODQzSy+09ehysLTySzT69ehy/m52M+1LMGqz7W157uwLM34uPGx4MLrLL3WwrfP7yzDxcXGusUswqW2sCy1pdSqLMKlsuMsu6fK0rrFDQrN9c7lLFgswfe2ryzO8bmkLNfiwd4sMTM5MDAxMzkwMDAsR1JJRCy378K0wrcsM7rFLDEsMSwyLDIwMQ0K")!)
+            func replace(_ old: String, _ new: String) {
+                let o = Array(old.utf8), n = Array(new.utf8)
+                if let i = (0...(bytes.count - o.count)).first(where: { Array(bytes[$0..<$0 + o.count]) == o }) { bytes.replaceSubrange(i..<i + o.count, with: n) }
+            }
+            replace(",X,", ",\(Self.id(7)),")
+            replace(",GRID,", ",\(t.gridA.code),")
+            let url = try ImportFixtures.temporaryFile(bytes)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url)
+            #expect(r.imported == 1 && r.rejected.isEmpty, "\(r.rejected)")
+            let found = try await PopulationService(app.fengqiao).residents(try PopulationService.SearchInput(idNumber: Self.id(7)).query(), visible: .everything).0
+            #expect(found.map(\.name) == ["王五"])
+        }
+    }
+
+    @Test("bad rows are reported with line, column and reason; the good rows are kept")
+    func badRows() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let bad = Self.id(2).last == "0" ? Character("1") : Character("0")
+            let text = Self.header + Self.row("张三", Self.id(1), grid: g) + Self.row("李四", Self.id(2, check: bad), grid: g)
+                + Self.row("王五", Self.id(3), phone: "12345", grid: g) + Self.row("", Self.id(4), grid: g) + Self.row("赵六", Self.id(5), grid: g)
+            let url = try Self.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url)
+            #expect(r.read == 5 && r.imported == 2)
+            #expect(r.rejected.map(\.line) == [3, 4, 5])
+            #expect(r.rejected.map(\.column) == ["证件号码", "联系电话", "姓名"])
+            #expect(try await Self.counts(app).residents == 2)
+            let csv = String(decoding: PopulationImportService.issuesCSV(r), as: UTF8.self)
+            #expect(csv.hasPrefix("\u{FEFF}行号"))
+            #expect(csv.contains("\r\n3,证件号码,") && csv.contains("\r\n4,联系电话,") && csv.contains("\r\n5,姓名,"))
+        }
+    }
+
+    @Test("re-import creates no duplicates; the same person at another address is flagged, not written")
+    func reimport() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let url = try Self.file(Self.header + Self.row("张三", Self.id(1), grid: g) + Self.row("李四", Self.id(2), grid: g))
+            defer { try? FileManager.default.removeItem(at: url) }
+            _ = try await Self.importResidents(app, url)
+            let again = try await Self.importResidents(app, url)
+            #expect(again.imported == 0 && again.unchanged == 2 && again.flagged.isEmpty && again.rejected.isEmpty)
+            #expect(try await Self.counts(app) == (2, 1))
+            let moved = try Self.file(Self.header + Self.row("张三", Self.id(1), grid: g, room: "909"))
+            defer { try? FileManager.default.removeItem(at: moved) }
+            let m = try await Self.importResidents(app, moved)
+            #expect(m.imported == 0 && m.flagged.map(\.line) == [2] && m.flagged.first?.column == "证件号码")
+            #expect(try await Self.counts(app).residents == 2)
+        }
+    }
+
+    @Test("dry run validates and counts without writing")
+    func dryRun() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let url = try Self.file(Self.header + Self.row("张三", Self.id(1), grid: g) + Self.row("李四", Self.id(2), phone: "1", grid: g) + Self.row("张三", Self.id(1), grid: g))
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url, dryRun: true)
+            #expect(r.imported == 1 && r.unchanged == 1 && r.rejected.map(\.line) == [3])
+            #expect(try await Self.counts(app) == (0, 0))
+        }
+    }
+
+    @Test("a missing required column or a binary file stops the import and writes nothing")
+    func badFiles() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let noName = Self.header.replacingOccurrences(of: "姓名,", with: "") + "\(Self.id(1)),流动,务工,租赁,13900139000,\(t.gridA.code),凤麓路,3号,1,1,2,201\r\n"
+            let url = try Self.file(noName)
+            defer { try? FileManager.default.removeItem(at: url) }
+            await #expect(throws: ImportFileError.invalidHeader(missing: ["姓名"], duplicated: [])) {
+                _ = try await Self.importResidents(app, url)
+            }
+            await #expect(throws: ImportFileError.self) {
+                _ = try await Self.importResidents(app, ImportFixtures.url("binary.bin"))
+            }
+            #expect(try await Self.counts(app) == (0, 0))
+        }
+    }
+
+    @Test("addresses: imported once, unchanged on re-import, bad rows reported; --grid-code default")
+    func addresses() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let text = "Street,Doorplate,Estate,Building,Unit,Floor,Room\n凤麓路,1号,阳光小区,1,2,3,301\n凤麓路,1号,阳光小区,1,2,3,302\n凤麓路,,阳光小区,1,2,3,303\n"
+            let url = try Self.file(text, bom: false)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let svc = PopulationImportService(app.fengqiao)
+            await #expect(throws: ImportFileError.self) {
+                _ = try await svc.importAddresses(fileAt: url, options: .init(), actor: .commandLine(), visible: .everything)
+            }
+            let r = try await svc.importAddresses(fileAt: url, options: .init(gridCode: t.gridA.code), actor: .commandLine(), visible: .everything)
+            #expect(r.imported == 2 && r.rejected.map(\.line) == [4] && r.rejected.first?.column == "Doorplate")
+            let again = try await svc.importAddresses(fileAt: url, options: .init(gridCode: t.gridA.code), actor: .commandLine(), visible: .everything)
+            #expect(again.imported == 0 && again.unchanged == 2)
+            #expect(try await Self.counts(app).addresses == 2)
+        }
+    }
+    @Test("many rows stream through several batches with progress reports")
+    func manyRows() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            var text = Self.header
+            for i in 1...1_201 { text += Self.row("人\(i)", Self.id(i), grid: t.gridA.code, room: "\(i)") }
+            let url = try Self.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            final class Seen: @unchecked Sendable { let lock = NSLock(); var values: [Int] = [] }
+            let seen = Seen()
+            let r = try await PopulationImportService(app.fengqiao).importResidents(
+                fileAt: url, options: .init(dryRun: true, progressEvery: 500) { n in seen.lock.withLock { seen.values.append(n) } },
+                actor: .commandLine(), visible: .everything)
+            #expect(r.read == 1_201)
+            #expect(r.imported == 1_201 && r.rejected.isEmpty, "\(r.rejected.prefix(3))")
+            #expect(seen.lock.withLock { seen.values } == [500, 1_000])
+            #expect(try await Self.counts(app) == (0, 0))
+        }
+    }
+}
