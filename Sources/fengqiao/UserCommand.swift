@@ -73,30 +73,26 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
 
+    static func setDisabled(_ disabled: Bool, username: String, data: DataOptions) async throws {
+        try await withApp(data, requireExisting: true) { app in
+            guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else { throw ValidationError("no account \(username)") }
+            try await AccountService(app.fengqiao).setDisabled(u.id!, disabled: disabled, actor: .commandLine())
+            print("\(disabled ? "disabled" : "enabled") \(u.username)")
+        }
+    }
+
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an account and end its sessions.")
         @OptionGroup var data: DataOptions
         @Argument var username: String
-        func run() async throws {
-            try await withApp(data, requireExisting: true) { app in
-                guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else { throw ValidationError("no account \(username)") }
-                try await AccountService(app.fengqiao).setDisabled(u.id!, disabled: true, actor: .commandLine())
-                print("disabled \(u.username)")
-            }
-        }
+        func run() async throws { try await UserCommand.setDisabled(true, username: username, data: data) }
     }
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
         @OptionGroup var data: DataOptions
         @Argument var username: String
-        func run() async throws {
-            try await withApp(data, requireExisting: true) { app in
-                guard let u = try await app.fengqiao.accounts.find(username: username, on: app.fengqiao.store.db) else { throw ValidationError("no account \(username)") }
-                try await AccountService(app.fengqiao).setDisabled(u.id!, disabled: false, actor: .commandLine())
-                print("enabled \(u.username)")
-            }
-        }
+        func run() async throws { try await UserCommand.setDisabled(false, username: username, data: data) }
     }
 
     struct ResetPassword: AsyncParsableCommand {
