@@ -1,5 +1,12 @@
 import Foundation
 
+/// The audit rows a reader may see (`AdministrationPolicy.auditVisibility`).
+public struct AuditVisibility: Sendable, Equatable {
+    public var excludedActorID: UUID
+    public var onlyActorRole: Role?
+    public var exceptActorRole: Role?
+}
+
 /// Who may do what to an account: the separation of the three administrator powers
 /// (三权分立, GB/T 22239-2019 8.1.4.2 访问控制 and 8.1.5 安全管理中心; domain spec §7.2).
 ///
@@ -50,11 +57,20 @@ public enum AdministrationPolicy {
     /// The audit administrator sees everyone's rows but their own and other audit
     /// administrators'; those are read by the security administrator.
     public static func canRead(auditRowActorID: UUID?, auditRowActorRole: String?, reader: UUID, readerRole: Role) -> Bool {
-        if auditRowActorID == reader { return false }
+        guard let v = auditVisibility(reader: reader, readerRole: readerRole), auditRowActorID != v.excludedActorID else { return false }
+        if let only = v.onlyActorRole { return auditRowActorRole == only.rawValue }
+        if let not = v.exceptActorRole { return auditRowActorRole != not.rawValue }
+        return true
+    }
+
+    /// Which audit rows a reader may see, as filters a query can apply: never the reader's own
+    /// rows; the audit administrator sees every role but audit administrators, the security
+    /// administrator only audit administrators. `nil`: no audit rows at all.
+    public static func auditVisibility(reader: UUID, readerRole: Role) -> AuditVisibility? {
         switch readerRole {
-        case .auditAdmin: return auditRowActorRole != Role.auditAdmin.rawValue
-        case .securityAdmin: return auditRowActorRole == Role.auditAdmin.rawValue
-        default: return false
+        case .auditAdmin: AuditVisibility(excludedActorID: reader, onlyActorRole: nil, exceptActorRole: .auditAdmin)
+        case .securityAdmin: AuditVisibility(excludedActorID: reader, onlyActorRole: .auditAdmin, exceptActorRole: nil)
+        default: nil
         }
     }
 

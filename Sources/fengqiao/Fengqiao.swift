@@ -19,7 +19,7 @@ struct DataOptions: ParsableArguments {
 ///   (a command run from the wrong folder must not create an empty one).
 func withApp<T>(_ options: DataOptions, migrate: Bool = true, requireExisting: Bool = false, _ body: (Application) async throws -> T) async throws -> T {
     if requireExisting {
-        let dir = options.dataDir ?? ProcessInfo.processInfo.environment["FENGQIAO_DATA_DIR"] ?? "./data"
+        let dir = AppConfig.resolvedDataDirectory(options.dataDir)
         let env = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
         if env.isEmpty, !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("fengqiao.sqlite")) {
             throw ValidationError("no database in \(dir) (run from the folder that holds ./data, or pass --data-dir, or set DATABASE_URL)")
@@ -160,7 +160,7 @@ struct AuditCommand: AsyncParsableCommand {
         struct Anchor: Codable { var seq: Int64; var hash: String; var at: Date }
 
         func run() async throws {
-            let dir = data.dataDir ?? ProcessInfo.processInfo.environment["FENGQIAO_DATA_DIR"] ?? "./data"
+            let dir = AppConfig.resolvedDataDirectory(data.dataDir)
             let anchorPath = anchor ?? (dir as NSString).appendingPathComponent("audit-anchor.json")
             let dec = JSONDecoder()
             dec.dateDecodingStrategy = .iso8601

@@ -1,6 +1,7 @@
 import FengqiaoCore
 import FengqiaoServer
 import FengqiaoStore
+import FluentKit
 import Foundation
 import Testing
 import Vapor
@@ -98,6 +99,33 @@ struct RegressionTests {
             let res = try await b.get("/grids/\(idText(t.gridB.id))")
             #expect(res.status == .notFound)
             #expect(res.body.string.contains("不在您的数据范围内"))
+        }
+    }
+}
+
+@Suite("session housekeeping", .serialized)
+struct SessionHousekeepingTests {
+    @Test("sessions past their absolute lifetime are purged when someone signs in")
+    func purgeOnLogin() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let u = try await makeUser(app, "gw.purge", .gridWorker, TerritoryScope(level: .grid, territoryID: t.gridA.id))
+            let stale = SessionModel()
+            stale.id = UUID()
+            stale.tokenHash = String(repeating: "a", count: 64)
+            stale.userID = u.id
+            stale.csrfToken = "x"
+            stale.secondFactorDone = true
+            stale.createdAt = Date().addingTimeInterval(-10 * 3600)
+            stale.lastSeenAt = stale.createdAt
+            stale.expiresAt = Date().addingTimeInterval(-3600)
+            try await app.fengqiao.store.write { db in try await app.fengqiao.sessions.createSession(stale, on: db) }
+            var b = Browser(app)
+            let res = try await b.login("gw.purge")
+            #expect(res.status == .seeOther)
+            let left = try await SessionModel.query(on: app.fengqiao.store.db).filter(\.$userID == u.id).all()
+            #expect(left.count == 1)
+            #expect(left.first?.id != stale.id)
         }
     }
 }

@@ -232,7 +232,7 @@ struct APIController: RouteCollection {
             guard let v = AuditAction(rawValue: a) else { throw DomainError.invalidField(field: "action", reason: "unknown action") }
             action = v
         }
-        let q = AdminWebController.auditQuery(for: p, base: AuditQuery(
+        let q = try AdminWebController.auditQuery(for: p, base: AuditQuery(
             objectType: req.query[String.self, at: "objectType"], objectID: req.query[String.self, at: "objectId"], actorID: actor, action: action,
             limit: min(max(req.query[Int.self, at: "limit"] ?? 100, 1), 1000), beforeSeq: req.query[Int64.self, at: "before"]))
         let items = try await req.fengqiao.audit.list(q, on: req.fengqiao.store.db)

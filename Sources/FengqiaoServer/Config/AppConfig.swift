@@ -72,7 +72,7 @@ public struct AppConfig: Sendable {
     /// - Throws: `ConfigError` naming every bad key.
     public static func load(dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var env = environment
-        let dir = dataDirectory ?? env["FENGQIAO_DATA_DIR"] ?? "./data"
+        let dir = resolvedDataDirectory(dataDirectory, environment: env)
         for file in [dir + "/.env", "./.env"] {
             for (k, v) in Self.readDotEnv(file) where env[k] == nil { env[k] = v }
         }
@@ -136,6 +136,11 @@ public struct AppConfig: Sendable {
             logLevel: env["FENGQIAO_LOG_LEVEL"] ?? "notice")
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg
+    }
+
+    /// The data directory in force: the option, else `FENGQIAO_DATA_DIR`, else `./data`.
+    public static func resolvedDataDirectory(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        option ?? environment["FENGQIAO_DATA_DIR"] ?? "./data"
     }
 
     static func readDotEnv(_ path: String) -> [String: String] {

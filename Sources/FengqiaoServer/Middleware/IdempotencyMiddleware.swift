@@ -73,14 +73,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             }
             let text = current.body.string
             let ctype = current.headers.first(name: .contentType)
-            try await store.write { db in
-                guard let m = try await IdempotencyKeyModel.find(id, on: db) else { return }
-                m.status = 201
-                m.body = text
-                m.contentType = ctype
-                m.location = location
-                try await m.save(on: db)
-            }
+            try await store.write { db in try await repo.complete(id, status: 201, contentType: ctype, body: text, location: location, on: db) }
             return Self.replayed(status: 201, type: ctype, body: text, location: location)
         case .claimed(let id):
             let res: Response
@@ -89,8 +82,10 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             } catch {
                 // Nothing committed: the same key may be retried. (If a write did commit,
                 // `applied_at` is set and the claim stays for replay.)
-                try? await store.write { db in
-                    try await IdempotencyKeyModel.query(on: db).filter(\.$id == id).filter(\.$appliedAt == nil).delete()
+                do {
+                    try await store.write { db in try await repo.releaseUnapplied(id, on: db) }
+                } catch let releaseError {
+                    req.logger.error("could not release Idempotency-Key claim \(id): \(String(describing: releaseError))")
                 }
                 throw error
             }
@@ -99,13 +94,11 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             let type = res.headers.first(name: .contentType)
             let location = res.headers.first(name: .location)
             try await store.write { db in
-                guard let m = try await IdempotencyKeyModel.find(id, on: db) else { return }
-                if status >= 500, m.appliedAt == nil { try await m.delete(on: db); return }
-                m.status = status
-                m.body = text
-                m.contentType = type
-                m.location = location
-                try await m.save(on: db)
+                if status >= 500 {
+                    try await repo.releaseUnapplied(id, on: db)
+                    if try await repo.find(id, on: db) == nil { return }
+                }
+                try await repo.complete(id, status: status, contentType: type, body: text, location: location, on: db)
             }
             return res
         }

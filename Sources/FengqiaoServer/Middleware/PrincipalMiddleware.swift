@@ -68,9 +68,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
             let visible = try await app.territories.visible(for: account.scope, on: app.store.db)
             req.principal = Principal(account: account, permissions: t.permissions.intersection(account.role.permissions), visible: visible, sessionID: nil, tokenID: t.id, fullySignedIn: true, csrfToken: nil)
             if let tid = t.id, (t.lastUsedAt ?? .distantPast) < Date().addingTimeInterval(-300) {
-                try await app.store.write { db in
-                    if let live = try await APITokenModel.find(tid, on: db) { live.lastUsedAt = Date(); try await live.save(on: db) }
-                }
+                try await app.store.write { [app] db in try await app.sessions.touchToken(tid, at: Date(), on: db) }
             }
         } else if let cookie = req.cookies[Self.sessionCookie]?.string, let (s, u) = try await auth.session(token: cookie) {
             viaCookie = true

@@ -105,6 +105,7 @@ public struct AuthService: Sendable {
             u.lockedUntil = nil
             u.lastLoginAt = now
             try await u.save(on: db)
+            try await app.sessions.purgeExpired(now: now, on: db)
             try await app.sessions.createSession(s, on: db)
             _ = try await app.audit.append(audited.draft(.login, objectType: "user", objectID: u.id!.uuidString.lowercased(), detail: next == .done ? "password" : "password; next: \(next.rawValue)"), on: db)
         }
@@ -143,8 +144,7 @@ public struct AuthService: Sendable {
 
     /// Checks a TOTP code for a session waiting for its second factor.
     public func verifySecondFactor(sessionID: UUID, userID: UUID, code: String, actor: Actor, now: Date = Date()) async throws -> Bool {
-        guard let u = try await app.accounts.find(userID, on: app.store.db), let sealed = u.totpSecret, u.totpEnabled,
-              let secret = try? app.cipher.open(sealed), let bytes = Base32.decode(secret) else { return false }
+        guard let u = try await app.accounts.find(userID, on: app.store.db), u.totpEnabled, let bytes = try totpSecret(of: u) else { return false }
         let totp = TOTP(secret: bytes)
         let matched = totp.verify(code, at: now, notAfterCounter: u.totpLastCounter.map { UInt64($0) })
         let policy = app.config.lockoutPolicy
@@ -188,9 +188,18 @@ public struct AuthService: Sendable {
 
     /// The pending (not yet confirmed) enrolment secret, for redisplay.
     public func pendingEnrolment(userID: UUID) async throws -> (secret: String, uri: String)? {
-        guard let u = try await app.accounts.find(userID, on: app.store.db), !u.totpEnabled, let sealed = u.totpSecret,
-              let secret = try? app.cipher.open(sealed), let bytes = Base32.decode(secret) else { return nil }
-        return (secret, TOTP(secret: bytes).provisioningURI(account: u.username, issuer: "Fengqiao"))
+        guard let u = try await app.accounts.find(userID, on: app.store.db), !u.totpEnabled, let bytes = try totpSecret(of: u) else { return nil }
+        return (Base32.encode(bytes), TOTP(secret: bytes).provisioningURI(account: u.username, issuer: "Fengqiao"))
+    }
+
+    /// The account's TOTP secret, decrypted. A value the key ring cannot open is a
+    /// configuration fault (wrong or missing key file), not a wrong code: it is thrown, so the
+    /// request fails as a logged server error instead of looking like a refused code.
+    func totpSecret(of u: UserModel) throws -> [UInt8]? {
+        guard let sealed = u.totpSecret else { return nil }
+        let secret = try app.cipher.open(sealed)
+        guard let bytes = Base32.decode(secret) else { throw FieldCipher.Failure.malformed }
+        return bytes
     }
 
     /// Confirms enrolment with a first code; the session then counts as fully signed in.

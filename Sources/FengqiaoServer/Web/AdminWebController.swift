@@ -207,10 +207,14 @@ struct AdminWebController: RouteCollection {
 
     /// The audit query a reader may run: the audit administrator sees everyone but themselves
     /// and other audit administrators; the security administrator sees the audit administrators.
-    static func auditQuery(for p: Principal, base: AuditQuery) -> AuditQuery {
+    static func auditQuery(for p: Principal, base: AuditQuery) throws -> AuditQuery {
+        guard let v = AdministrationPolicy.auditVisibility(reader: p.id, readerRole: p.role) else {
+            throw DomainError.forbidden(reason: "only the audit and security administrators read the audit trail")
+        }
         var q = base
-        q.excludeActorID = p.id
-        if p.role == .auditAdmin { q.actorRoleIsNot = Role.auditAdmin.rawValue } else { q.actorRoleIs = Role.auditAdmin.rawValue }
+        q.excludeActorID = v.excludedActorID
+        q.actorRoleIs = v.onlyActorRole?.rawValue
+        q.actorRoleIsNot = v.exceptActorRole?.rawValue
         return q
     }
 
@@ -220,7 +224,7 @@ struct AdminWebController: RouteCollection {
         let objectType = String((req.query[String.self, at: "objectType"] ?? "").prefix(40))
         let objectId = String((req.query[String.self, at: "objectId"] ?? "").prefix(80))
         let before = req.query[Int64.self, at: "before"]
-        let q = Self.auditQuery(for: p, base: AuditQuery(objectType: objectType.isEmpty ? nil : objectType, objectID: objectId.isEmpty ? nil : objectId, limit: 100, beforeSeq: before))
+        let q = try Self.auditQuery(for: p, base: AuditQuery(objectType: objectType.isEmpty ? nil : objectType, objectID: objectId.isEmpty ? nil : objectId, limit: 100, beforeSeq: before))
         let entries = try await app.audit.list(q, on: app.store.db)
         var verdict: String?
         var intact = true

@@ -114,9 +114,6 @@ public struct AccountRepository: Sendable {
         try await UserModel.query(on: db).filter(\.$role == role.rawValue).filter(\.$disabled == false).count()
     }
 
-    public func countAll(on db: any Database) async throws -> Int {
-        try await UserModel.query(on: db).count()
-    }
 }
 
 /// Sessions, API tokens and one-time setup tokens. Secrets are stored only as SHA-256 hashes.
@@ -124,10 +121,6 @@ public struct SessionRepository: Sendable {
     public init() {}
 
     public func createSession(_ s: SessionModel, on db: any Database) async throws { try await s.create(on: db) }
-
-    public func session(tokenHash: String, on db: any Database) async throws -> SessionModel? {
-        try await SessionModel.query(on: db).filter(\.$tokenHash == tokenHash).first()
-    }
 
     /// The session and its account in one query (every signed-in request asks for both).
     public func sessionWithUser(tokenHash: String, on db: any Database) async throws -> (SessionModel, UserModel)? {
@@ -159,16 +152,15 @@ public struct SessionRepository: Sendable {
 
     public func createToken(_ t: APITokenModel, on db: any Database) async throws { try await t.create(on: db) }
 
-    public func token(hash: String, on db: any Database) async throws -> APITokenModel? {
-        try await APITokenModel.query(on: db).filter(\.$tokenHash == hash).first()
-    }
-
     public func tokens(userID: UUID, on db: any Database) async throws -> [APITokenModel] {
         try await APITokenModel.query(on: db).filter(\.$userID == userID).sort(\.$createdAt, .descending).all()
     }
 
-    public func tokenByID(_ id: UUID, on db: any Database) async throws -> APITokenModel? {
-        try await APITokenModel.find(id, on: db)
+    /// Records that a token was used (callers throttle this; it costs a write).
+    public func touchToken(_ id: UUID, at now: Date, on db: any Database) async throws {
+        guard let t = try await APITokenModel.find(id, on: db) else { return }
+        t.lastUsedAt = now
+        try await t.save(on: db)
     }
 
     public func createSetupToken(hash: String, expiresAt: Date, on db: any Database) async throws {
@@ -194,5 +186,22 @@ public struct IdempotencyRepository: Sendable {
 
     public func save(_ m: IdempotencyKeyModel, on db: any Database) async throws { try await m.save(on: db) }
 
-    public func delete(_ m: IdempotencyKeyModel, on db: any Database) async throws { try await m.delete(on: db) }
+    public func find(_ id: UUID, on db: any Database) async throws -> IdempotencyKeyModel? {
+        try await IdempotencyKeyModel.find(id, on: db)
+    }
+
+    /// Drops a claim whose request changed nothing, so the key may be used again.
+    public func releaseUnapplied(_ id: UUID, on db: any Database) async throws {
+        try await IdempotencyKeyModel.query(on: db).filter(\.$id == id).filter(\.$appliedAt == nil).delete()
+    }
+
+    /// Stores the answer for replays.
+    public func complete(_ id: UUID, status: Int, contentType: String?, body: String?, location: String?, on db: any Database) async throws {
+        guard let m = try await IdempotencyKeyModel.find(id, on: db) else { return }
+        m.status = status
+        m.contentType = contentType
+        m.body = body
+        m.location = location
+        try await m.save(on: db)
+    }
 }

@@ -207,8 +207,4 @@ public struct TerritoryRepository: Sendable {
             try await DivisionModel(code: code, name: name, level: level, parentCode: parent).create(on: db)
         }
     }
-
-    public func division(_ code: String, on db: any Database) async throws -> DivisionModel? {
-        try await DivisionModel.find(code, on: db)
-    }
 }
