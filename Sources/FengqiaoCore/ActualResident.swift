@@ -64,7 +64,7 @@ public struct ActualResident: Codable, Sendable, Equatable, Identifiable {
     public var deregistrationReason: String?
 
     public init(
-        id: UUID = UUID(), populationType: PopulationType, hukouSeparated: Bool, idDocType: IdentityDocumentType, idNumber: String,
+        id: UUID = .timeOrdered(), populationType: PopulationType, hukouSeparated: Bool, idDocType: IdentityDocumentType, idNumber: String,
         idNumberLegacy15: Bool = false, name: String, sex: Sex, birthDate: CalendarDate, ethnicity: String? = nil, hukouAddress: String? = nil,
         residenceAddressID: UUID, gridID: UUID, residenceReason: ResidenceReason, housingRelation: HousingRelation, employer: String? = nil,
         phone: PhoneNumber? = nil, registeredAt: CalendarDate, deregisteredAt: CalendarDate? = nil, deregistrationReason: String? = nil
@@ -178,7 +178,7 @@ public struct ActualResident: Codable, Sendable, Equatable, Identifiable {
                 return v
             }
             func date(_ raw: String?, _ f: String) throws(DomainError) -> CalendarDate? {
-                guard let s = raw?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+                guard let s = raw?.trimmed, !s.isEmpty else { return nil }
                 guard let d = CalendarDate(iso: s) else { throw .invalidField(field: f, reason: "\(s.prefix(20)) is not a calendar date YYYY-MM-DD") }
                 return d
             }
@@ -212,14 +212,14 @@ public struct ActualResident: Codable, Sendable, Equatable, Identifiable {
             guard birth <= today else { throw .invalidField(field: "birthDate", reason: "\(birth) lies after today (\(today))") }
             let personSex = try req(derivedSex ?? sex, "sex")
             var eth: String?
-            if let e = ethnicity?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
+            if let e = ethnicity?.trimmed, !e.isEmpty {
                 guard e.count == 2, e.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
                     throw .invalidField(field: "ethnicity", reason: "must be a two-digit GB/T 3304 code (01 汉族)")
                 }
                 eth = e
             }
             var tel: PhoneNumber?
-            if let p = phone, !p.trimmingCharacters(in: .whitespaces).isEmpty { tel = try PhoneNumber(p, field: "phone") }
+            if let p = phone, !p.trimmed.isEmpty { tel = try PhoneNumber(p, field: "phone") }
             let registered = try date(registeredAt, "registeredAt") ?? today
             guard registered <= today else { throw .invalidField(field: "registeredAt", reason: "\(registered) lies after today (\(today))") }
             guard registered >= birth else { throw .invalidField(field: "registeredAt", reason: "\(registered) lies before the birth date \(birth)") }

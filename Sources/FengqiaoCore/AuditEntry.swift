@@ -96,7 +96,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 
     /// The hash this record should carry given its fields and `prevHash`.
     public func computedHash() -> String {
-        SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: Data(canonical.utf8)))
     }
 
     /// A copy with `hash` filled in.

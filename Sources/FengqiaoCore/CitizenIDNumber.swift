@@ -56,7 +56,7 @@ public struct CitizenIDNumber: Sendable, Hashable, Codable, CustomStringConverti
     }
 
     private init(parsing raw: String, today: CalendarDate?, field: String) throws(DomainError) {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = raw.trimmed
         let chars = Array(trimmed).map { $0 == "x" ? Character("X") : $0 }
         switch chars.count {
         case 15:

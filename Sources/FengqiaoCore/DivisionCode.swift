@@ -30,7 +30,7 @@ public struct DivisionCode: Sendable, Hashable, Codable, CustomStringConvertible
     ///   999 区公所 as published by the Ministry of Civil Affairs) or a village part outside
     ///   001–399 (001–199 居委会, 200–399 村委会).
     public init(_ raw: String, field: String = "divisionCode") throws(DomainError) {
-        let s = raw.trimmingCharacters(in: .whitespaces)
+        let s = raw.trimmed
         guard s.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw .invalidField(field: field, reason: "must contain digits only")
         }
@@ -114,7 +114,7 @@ public enum GridCode {
     /// Validates a stored grid code: 15 digits, or any non-empty local code up to 32 characters
     /// when the community code is not yet known.
     public static func validate(_ code: String) throws(DomainError) {
-        let c = code.trimmingCharacters(in: .whitespaces)
+        let c = code.trimmed
         guard !c.isEmpty, c.count <= 32 else {
             throw .invalidField(field: "code", reason: "must have 1–32 characters")
         }

@@ -80,7 +80,6 @@ public struct FieldCipher: Sendable {
 
     /// The blind index of a normalised value (hex HMAC-SHA-256), for exact-match search.
     public func blindIndex(_ normalised: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(normalised.utf8), using: SymmetricKey(data: indexKey))
-            .map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Data(normalised.utf8), using: SymmetricKey(data: indexKey)))
     }
 }

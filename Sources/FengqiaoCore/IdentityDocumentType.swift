@@ -68,7 +68,7 @@ public enum IdentityDocumentType: String, Sendable, Codable, CaseIterable {
     /// - Throws: `DomainError.invalidField(field, reason)` when the number does not fit the
     ///   type's format.
     public func validateNumber(_ raw: String, today: CalendarDate, field: String = "idNumber") throws(DomainError) -> String {
-        let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = raw.trimmed
         switch self {
         case .residentIdCard, .temporaryIdCard:
             return try CitizenIDNumber(s, today: today, field: field).value

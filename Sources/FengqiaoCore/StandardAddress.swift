@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// 标准地址 — a standard address, built from the address elements of GA/T 2000.32-2014
@@ -40,7 +41,7 @@ public struct StandardAddress: Codable, Sendable, Equatable, Identifiable {
     public var status: Status
 
     public init(
-        id: UUID = UUID(), divisionCode12: String? = nil, street: String, doorplate: String, estateName: String? = nil,
+        id: UUID = .timeOrdered(), divisionCode12: String? = nil, street: String, doorplate: String, estateName: String? = nil,
         building: String, unit: String, floor: String, room: String, gridID: UUID, buildingID: UUID? = nil, status: Status = .active
     ) {
         self.id = id
@@ -70,6 +71,14 @@ public struct StandardAddress: Codable, Sendable, Equatable, Identifiable {
             suffixed(building, ["栋", "幢", "楼", "座"], "栋"), suffixed(unit, ["单元"], "单元"),
             suffixed(floor, ["层", "楼"], "层"), suffixed(room, ["室", "号", "户"], "室"),
         ].joined()
+    }
+
+    /// The address's identity within its grid: SHA-256 (hex) of the grid id and the seven elements
+    /// from street to room, separated by U+001F. Two active addresses with the same key are the
+    /// same place; the bulk import finds existing addresses by it (one indexed lookup per batch).
+    public var naturalKey: String {
+        let text = [gridID.uuidString.lowercased(), street, doorplate, estateName ?? "", building, unit, floor, room].joined(separator: "\u{1F}")
+        return Hex.lowercase(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// What a caller sends to create an address; every value is checked by `validated(gridID:)`.
@@ -108,7 +117,7 @@ public struct StandardAddress: Codable, Sendable, Equatable, Identifiable {
         public func validated() throws(DomainError) -> StandardAddress {
             guard let gridId else { throw .invalidField(field: "gridId", reason: "is required") }
             var code12: String?
-            if let raw = divisionCode12?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            if let raw = divisionCode12?.trimmed, !raw.isEmpty {
                 guard raw.count == 12, raw.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
                     throw .invalidField(field: "divisionCode12", reason: "must be a 12-digit village-level division code")
                 }

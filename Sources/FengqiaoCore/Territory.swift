@@ -183,7 +183,7 @@ public enum FieldRules {
     /// - Throws: `DomainError.invalidField(field, …)` when empty, longer than `max` characters
     ///   or holding control characters.
     public static func name(_ raw: String?, field: String, max: Int = 100) throws(DomainError) -> String {
-        let s = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = (raw ?? "").trimmed
         guard !s.isEmpty else { throw .invalidField(field: field, reason: "is required") }
         guard s.count <= max else { throw .invalidField(field: field, reason: "must have at most \(max) characters (has \(s.count))") }
         guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
@@ -194,7 +194,7 @@ public enum FieldRules {
 
     /// Like `name` but `nil`/empty gives `nil`.
     public static func optional(_ raw: String?, field: String, max: Int = 200) throws(DomainError) -> String? {
-        let s = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = (raw ?? "").trimmed
         if s.isEmpty { return nil }
         return try name(s, field: field, max: max)
     }

@@ -41,11 +41,14 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     app.middleware.use(ProblemMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
+    app.installImportJobs()
     let root = app.grouped(PrincipalMiddleware())
     try root.register(collection: APIController())
     try root.register(collection: AuthWebController())
     try root.register(collection: TerritoryWebController())
     try root.register(collection: AdminWebController())
+    try root.register(collection: PopulationWebController())
+    try root.register(collection: ImportWebController())
 
     if migrate {
         try await store.prepare()

@@ -167,18 +167,62 @@ struct PopulationImportTests {
         try await withApp { app in
             let t = try await seedTerritory(app)
             var text = Self.header
-            for i in 1...1_201 { text += Self.row("人\(i)", Self.id(i), grid: t.gridA.code, room: "\(i)") }
+            for i in 1...2_501 { text += Self.row("人\(i)", Self.id(i), grid: t.gridA.code, room: "\(i)") }
             let url = try Self.file(text)
             defer { try? FileManager.default.removeItem(at: url) }
-            final class Seen: @unchecked Sendable { let lock = NSLock(); var values: [Int] = [] }
+            final class Seen: @unchecked Sendable { let lock = NSLock(); var values: [Int] = []; var batches: [Int] = [] }
             let seen = Seen()
             let r = try await PopulationImportService(app.fengqiao).importResidents(
-                fileAt: url, options: .init(dryRun: true, progressEvery: 500) { n in seen.lock.withLock { seen.values.append(n) } },
+                fileAt: url, options: .init(dryRun: true, progressEvery: 500, progress: { n in seen.lock.withLock { seen.values.append(n) } },
+                                            onBatch: { r in seen.lock.withLock { seen.batches.append(r.read) } }),
                 actor: .commandLine(), visible: .everything)
-            #expect(r.read == 1_201)
-            #expect(r.imported == 1_201 && r.rejected.isEmpty, "\(r.rejected.prefix(3))")
-            #expect(seen.lock.withLock { seen.values } == [500, 1_000])
+            #expect(r.read == 2_501)
+            #expect(r.imported == 2_501 && r.rejected.isEmpty, "\(r.rejected.prefix(3))")
+            // Rows are handled in batches of 2,000: progress is reported after each batch that crossed a multiple of 500.
+            #expect(PopulationImportService.batchSize == 2_000)
+            #expect(seen.lock.withLock { seen.values } == [2_000, 2_501])
+            #expect(seen.lock.withLock { seen.batches } == [2_000, 2_501])
             #expect(try await Self.counts(app) == (0, 0))
+        }
+    }
+
+    @Test("batched writes: 2,005 rows over two batches keep one record per person and address, each audited, chain intact")
+    func batchedWrites() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let before = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            var text = Self.header
+            // 2,000 people in 400 rooms (five per room).
+            for i in 1...2_000 { text += Self.row("人\(i)", Self.id(i), grid: g, room: "\(i % 400)") }
+            // The second batch (lines 2,002–2,006): person 5 again in its room (unchanged), person 7 in
+            // another room (flagged), a new person twice in one batch at two rooms (second flagged),
+            // person 3 again in its room (unchanged).
+            text += Self.row("人5", Self.id(5), grid: g, room: "5")
+            text += Self.row("人7", Self.id(7), grid: g, room: "999")
+            text += Self.row("新人", Self.id(2_001), grid: g, room: "1000")
+            text += Self.row("新人", Self.id(2_001), grid: g, room: "1001")
+            text += Self.row("人3", Self.id(3), grid: g, room: "3")
+            let url = try Self.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url)
+            #expect(r.read == 2_005 && r.rejected.isEmpty, "\(r.rejected.prefix(3))")
+            #expect(r.imported == 2_001)
+            #expect(r.unchanged == 2)
+            #expect(r.flagged.map(\.line).sorted() == [2_003, 2_005])
+            #expect(r.addressesCreated == 401)
+            let svc = PopulationService(app.fengqiao)
+            #expect(try await svc.residents(try PopulationService.SearchInput().query(), visible: .everything).1 == 2_001)
+            #expect(try await svc.addresses(gridID: nil, visible: .everything, limit: 1, offset: 0).1 == 401)
+            let after = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            #expect(after - before == 2_001 + 401)
+            #expect(try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) == .intact(rows: Int64(after)))
+            // Searchable by blind index after the batch write.
+            let found = try await svc.residents(try PopulationService.SearchInput(idNumber: Self.id(1_500)).query(), visible: .everything).0
+            #expect(found.map(\.name) == ["人1500"])
+            // Re-import: nothing new.
+            let again = try await Self.importResidents(app, url)
+            #expect(again.imported == 0 && again.addressesCreated == 0 && again.unchanged == 2_003 && again.flagged.count == 2)
         }
     }
 }

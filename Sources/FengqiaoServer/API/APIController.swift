@@ -40,6 +40,10 @@ struct APIController: RouteCollection {
         api.post("tokens", access: .authenticated, use: issueToken)
         api.delete("tokens", ":id", access: .authenticated, use: revokeToken)
         try api.register(collection: PopulationAPIController())
+        try api.register(collection: RecordsAPIController())
+        try api.register(collection: ImportAPIController())
+        try api.register(collection: HouseAPIController())
+        try api.register(collection: OrganizationAPIController())
     }
 
     struct Health: Encodable { var status: String }

@@ -35,13 +35,21 @@ public struct AppConfig: Sendable {
     public var logLevel: String
     /// Whether the server prints the one-time setup link when no system administrator exists.
     public var printSetupLink: Bool
+    /// 核采 period: residents and addresses not verified within this many days are overdue
+    /// (project default 90 days [P], domain spec §0; `FENGQIAO_VERIFICATION_DAYS`).
+    public var verificationPolicy: VerificationPolicy
+    /// Largest file accepted by the bulk import upload (web form and `POST /api/v1/imports`), in
+    /// bytes; default 200 MiB (`FENGQIAO_MAX_IMPORT_BYTES`). The upload streams to disk, so this
+    /// bounds disk use, not memory.
+    public var maxImportBytes: Int = 200 << 20
 
     public init(
         dataDirectory: String, location: StoreLocation, poolSize: Int = 8, bcryptCost: Int = 12,
         passwordPolicy: PasswordPolicy = .init(), lockoutPolicy: LockoutPolicy = .init(),
         sessionPolicy: SessionPolicy = .init(), totpRoles: Set<Role> = Set(Role.allCases.filter(\.isStaff)),
         cookieSecure: Bool = true, keys: [String: [UInt8]], currentKeyID: String, indexKey: [UInt8],
-        maxBodyBytes: Int = 1 << 20, logLevel: String = "notice", printSetupLink: Bool = true
+        maxBodyBytes: Int = 1 << 20, logLevel: String = "notice", printSetupLink: Bool = true,
+        verificationPolicy: VerificationPolicy = .init()
     ) {
         self.dataDirectory = dataDirectory
         self.location = location
@@ -58,6 +66,7 @@ public struct AppConfig: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel
         self.printSetupLink = printSetupLink
+        self.verificationPolicy = verificationPolicy
     }
 
     /// Reads the environment. With nothing set: SQLite at `<dataDir>/fengqiao.sqlite`, keys in
@@ -68,7 +77,8 @@ public struct AppConfig: Sendable {
     /// `FENGQIAO_PASSWORD_HISTORY`, `FENGQIAO_LOCKOUT_FAILURES`, `FENGQIAO_LOCKOUT_MINUTES`,
     /// `FENGQIAO_IDLE_MINUTES`, `FENGQIAO_IDLE_MINUTES_PRIVILEGED`, `FENGQIAO_SESSION_HOURS`,
     /// `FENGQIAO_TOTP_ROLES` (comma-separated role ids, or `none`), `FENGQIAO_COOKIE_SECURE`,
-    /// `FENGQIAO_MAX_BODY_BYTES`, `FENGQIAO_LOG_LEVEL`.
+    /// `FENGQIAO_MAX_BODY_BYTES`, `FENGQIAO_LOG_LEVEL`, `FENGQIAO_VERIFICATION_DAYS` (核采 period, 1…3650),
+    /// `FENGQIAO_MAX_IMPORT_BYTES` (bulk import upload limit, default 200 MiB).
     /// - Throws: `ConfigError` naming every bad key.
     public static func load(dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var env = environment
@@ -113,7 +123,7 @@ public struct AppConfig: Sendable {
         let keyFile = env["FENGQIAO_KEY_FILE"] ?? (dir as NSString).appendingPathComponent("keys.json")
         var ring: (keys: [String: [UInt8]], current: String, indexKey: [UInt8])?
         do { ring = try KeyFile.loadOrCreate(path: keyFile) } catch { problems.append("FENGQIAO_KEY_FILE (\(keyFile)): \(error)") }
-        let cfg = AppConfig(
+        var cfg = AppConfig(
             dataDirectory: dir, location: location,
             poolSize: int("FENGQIAO_POOL_SIZE", 8, 1...256),
             bcryptCost: int("FENGQIAO_BCRYPT_COST", 12, 4...16),
@@ -133,7 +143,9 @@ public struct AppConfig: Sendable {
             keys: ring?.keys ?? [:], currentKeyID: ring?.current ?? "",
             indexKey: ring?.indexKey ?? [],
             maxBodyBytes: int("FENGQIAO_MAX_BODY_BYTES", 1 << 20, 1024...(1 << 30)),
-            logLevel: env["FENGQIAO_LOG_LEVEL"] ?? "notice")
+            logLevel: env["FENGQIAO_LOG_LEVEL"] ?? "notice",
+            verificationPolicy: VerificationPolicy(periodDays: int("FENGQIAO_VERIFICATION_DAYS", 90, 1...3650)))
+        cfg.maxImportBytes = int("FENGQIAO_MAX_IMPORT_BYTES", 200 << 20, 1024...(1 << 40))
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg
     }

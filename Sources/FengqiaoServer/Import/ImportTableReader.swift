@@ -30,12 +30,23 @@ public struct ImportTableReader: Sendable {
     /// and one row for text, one row plus the shared strings for XLSX.
     /// - Throws: `ImportFileError` for a file-level failure, or what `body` throws.
     public func forEachRow(_ body: (ImportRow) throws -> Void) throws {
+        try forEachRow(bytesRead: { _ in }, body)
+    }
+
+    /// `forEachRow(_:)`, telling `bytesRead` after each row how many bytes of the file were read
+    /// so far (CSV/TSV; an XLSX is reported as read only at its end) — a progress estimate
+    /// against the file's size.
+    public func forEachRow(bytesRead: (Int64) -> Void, _ body: (ImportRow) throws -> Void) throws {
         switch format {
         case .xlsx:
             try ImportXLSXReader(fileAt: url).forEachRow(body)
+            bytesRead(Int64((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0))
         case .csv, .tsv:
             let reader = try ImportCSVReader(fileAt: url, format: format, chunkSize: chunkSize)
-            while let row = try reader.next() { try body(row) }
+            while let row = try reader.next() {
+                try body(row)
+                bytesRead(reader.bytesRead)
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import FengqiaoCore
 import FengqiaoStore
 import FluentKit
 import Vapor
@@ -17,7 +18,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
         let owner = req.principal.map { $0.id.uuidString.lowercased() } ?? "anonymous"
         var body = req.body.data ?? ByteBuffer()
         let bytes = body.readBytes(length: body.readableBytes) ?? []
-        let hash = SHA256.hash(data: Data((req.method.rawValue + " " + req.url.path + "\n").utf8) + Data(bytes)).map { String(format: "%02x", $0) }.joined()
+        let hash = Hex.lowercase(SHA256.hash(data: Data((req.method.rawValue + " " + req.url.path + "\n").utf8) + Data(bytes)))
         let repo = req.fengqiao.idempotency
         let store = req.fengqiao.store
 

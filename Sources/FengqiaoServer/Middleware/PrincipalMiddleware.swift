@@ -92,7 +92,9 @@ struct PrincipalMiddleware: AsyncMiddleware {
         case .authenticated, .permission: guard req.principal != nil else { throw notSignedIn(req) }
         }
 
-        if ![.GET, .HEAD, .OPTIONS].contains(req.method), req.principal?.tokenID == nil {
+        // A streamed upload form carries its token as its first field; its handler checks it
+        // before keeping any byte (`Route.checksCSRFInStreamedForm`).
+        if ![.GET, .HEAD, .OPTIONS].contains(req.method), req.principal?.tokenID == nil, req.route?.checksCSRFInStreamedForm != true {
             try checkCSRF(req, sessionToken: viaCookie ? req.principal?.csrfToken : nil)
         }
 

@@ -34,7 +34,7 @@ public struct AuthService: Sendable {
     }
 
     static func sha256(_ s: String) -> String {
-        SHA256.hash(data: Data(s.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: Data(s.utf8)))
     }
 
     /// Checks a username and password. Locks the account after `lockoutPolicy.maxFailures`

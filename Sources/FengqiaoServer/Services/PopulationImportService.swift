@@ -82,6 +82,9 @@ public struct PopulationImportService: Sendable {
         /// Header columns not in the template (ignored).
         public var warnings: [String] = []
         public var dryRun = false
+        /// The file's size and the bytes read so far (CSV/TSV: a progress estimate; XLSX: known only at the end).
+        public var fileBytes: Int64 = 0
+        public var bytesRead: Int64 = 0
 
         public var summary: String {
             "\(read) read, \(imported) \(dryRun ? "would be imported" : "imported"), \(unchanged) unchanged, \(flagged.count) flagged for verification, \(rejected.count) rejected"
@@ -94,11 +97,15 @@ public struct PopulationImportService: Sendable {
         /// Called with the number of rows read, every `progressEvery` rows.
         public var progress: (@Sendable (Int) -> Void)?
         public var progressEvery: Int
-        public init(gridCode: String? = nil, dryRun: Bool = false, progressEvery: Int = 10_000, progress: (@Sendable (Int) -> Void)? = nil) {
+        /// Called after every batch (`batchSize` rows) with the report so far (counters and issues).
+        public var onBatch: (@Sendable (Report) -> Void)?
+        public init(gridCode: String? = nil, dryRun: Bool = false, progressEvery: Int = 10_000, progress: (@Sendable (Int) -> Void)? = nil,
+                    onBatch: (@Sendable (Report) -> Void)? = nil) {
             self.gridCode = gridCode
             self.dryRun = dryRun
             self.progress = progress
             self.progressEvery = progressEvery
+            self.onBatch = onBatch
         }
     }
 
@@ -117,14 +124,14 @@ public struct PopulationImportService: Sendable {
     // MARK: Import
 
     public func importAddresses(fileAt url: URL, options: Options, actor: Actor, visible: VisibleTerritory) async throws -> Report {
-        try await run(url, template: Self.addressTemplate, options: options) { state, row, m in
-            try await self.addressRow(row, m, state: state, options: options, actor: actor, visible: visible)
+        try await run(url, template: Self.addressTemplate, options: options, requiresGrid: true) { state, rows, m in
+            try await self.addressBatch(rows, m, state: state, options: options, actor: actor, visible: visible)
         }
     }
 
     public func importResidents(fileAt url: URL, options: Options, actor: Actor, visible: VisibleTerritory, now: Date = Date()) async throws -> Report {
-        try await run(url, template: Self.residentTemplate, options: options) { state, row, m in
-            try await self.residentRow(row, m, state: state, options: options, actor: actor, visible: visible, now: now)
+        try await run(url, template: Self.residentTemplate, options: options, requiresGrid: true) { state, rows, m in
+            try await self.residentBatch(rows, m, state: state, options: options, actor: actor, visible: visible, now: now)
         }
     }
 
@@ -138,6 +145,13 @@ public struct PopulationImportService: Sendable {
         var addressIndex: [UUID: [String: UUID]] = [:]
         /// Dry run: ID numbers counted as imported, with their address.
         var pending: [String: UUID] = [:]
+        /// Residents: the batch whose transaction is running.
+        var residentWrite: ResidentWrite?
+        /// The header mapping of the file being imported.
+        var mapping = ImportHeaderMapping(columns: [:], unknownColumns: [])
+        /// Dry run: address keys counted as created.
+        var pendingAddresses: [String: UUID] = [:]
+        var pendingKeys: Set<String> = []
         init(template: ImportTemplate) { self.template = template }
 
         func column(_ key: String, _ m: ImportHeaderMapping) -> String {
@@ -147,8 +161,22 @@ public struct PopulationImportService: Sendable {
         }
     }
 
-    private func run(_ url: URL, template: ImportTemplate, options: Options,
-                     row handle: @escaping @Sendable (State, ImportRow, ImportHeaderMapping) async throws -> Void) async throws -> Report {
+    /// Streams `url` through `handle` one row at a time (kinds without a batch write path).
+    func run(_ url: URL, template: ImportTemplate, options: Options, requiresGrid: Bool = false,
+             row handle: @escaping @Sendable (State, ImportRow, ImportHeaderMapping) async throws -> Void) async throws -> Report {
+        try await run(url, template: template, options: options, requiresGrid: requiresGrid, batch: { state, rows, m in
+            for row in rows { try await handle(state, row, m) }
+        })
+    }
+
+    /// Rows per batch: one read of existing records and one write transaction each.
+    public static let batchSize = 2000
+
+    /// Checks the whole file first (pass 1, no database writes: a bad file writes nothing), then
+    /// streams its rows through `handle` in batches of `batchSize` (pass 2). `requiresGrid`: the
+    /// kind needs a grid, from a 网格编码 column, `--grid-code` or an address id column.
+    func run(_ url: URL, template: ImportTemplate, options: Options, requiresGrid: Bool,
+             batch handle: @escaping @Sendable (State, [ImportRow], ImportHeaderMapping) async throws -> Void) async throws -> Report {
         let reader = try ImportTableReader(fileAt: url)
         // Pass 1: file-level checks only; nothing is written when this throws.
         var mapping: ImportHeaderMapping?
@@ -160,7 +188,7 @@ public struct PopulationImportService: Sendable {
             }
         }
         guard let m = mapping else { throw ImportFileError.emptyFile }
-        if m.column(for: "gridCode") == nil, options.gridCode == nil, m.column(for: "residenceAddressId") == nil {
+        if requiresGrid, m.column(for: "gridCode") == nil, options.gridCode == nil, m.column(for: "residenceAddressId") == nil, m.column(for: "addressId") == nil {
             throw ImportFileError.invalidHeader(missing: ["网格编码 (or --grid-code)"], duplicated: [])
         }
         if let code = options.gridCode { _ = try await gridID(code, state: nil, visible: .everything) }
@@ -168,14 +196,16 @@ public struct PopulationImportService: Sendable {
         state.header = header
         state.report.dryRun = options.dryRun
         state.report.warnings = m.warnings
+        state.mapping = m
+        state.report.fileBytes = Int64((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0)
         // Pass 2: stream rows from a reader thread, one batch at a time.
         let batches = BatchPipe()
-        let batchSize = 500
+        let batchSize = Self.batchSize
         Thread.detachNewThread {
             do {
                 var first = true
                 var batch: [ImportRow] = []
-                try reader.forEachRow { row in
+                try reader.forEachRow(bytesRead: { batches.bytesRead = $0 }) { row in
                     if first { first = false; return }
                     if row.isBlank { return }
                     batch.append(row)
@@ -192,15 +222,18 @@ public struct PopulationImportService: Sendable {
         }
         do {
             for try await batch in batches.stream {
-                for row in batch {
-                    state.report.read += 1
-                    try await handle(state, row, m)
-                    if let p = options.progress, state.report.read % options.progressEvery == 0 { p(state.report.read) }
-                }
                 batches.consumed()
+                let before = state.report.read
+                state.report.read += batch.count
+                state.report.bytesRead = batches.bytesRead
+                try await handle(state, batch, m)
+                if let p = options.progress, before / options.progressEvery != state.report.read / options.progressEvery { p(state.report.read) }
+                options.onBatch?(state.report)
             }
+            try await finishResidentWrite(state)
         } catch {
             batches.cancel()
+            if let w = state.residentWrite { _ = try? await w.task.value }
             throw error
         }
         return state.report
@@ -214,6 +247,12 @@ public struct PopulationImportService: Sendable {
         private let slot = DispatchSemaphore(value: 0)
         private let lock = NSLock()
         private var cancelled = false
+        private var _bytesRead: Int64 = 0
+        /// Bytes of the file read by the reader thread so far.
+        var bytesRead: Int64 {
+            get { lock.withLock { _bytesRead } }
+            set { lock.withLock { _bytesRead = newValue } }
+        }
 
         init() {
             (stream, continuation) = AsyncThrowingStream.makeStream(of: [ImportRow].self, throwing: (any Error).self)
@@ -236,7 +275,7 @@ public struct PopulationImportService: Sendable {
     }
 
     private func gridID(_ code: String, state: State?, visible: VisibleTerritory) async throws -> UUID {
-        let c = code.trimmingCharacters(in: .whitespaces)
+        let c = code.trimmed
         if let id = state?.gridIDs[c] { return id }
         guard !c.isEmpty else { throw DomainError.invalidField(field: "gridCode", reason: "is required") }
         guard let g = try await GridModel.query(on: app.store.db).filter(\.$code == c).first(), let id = g.id, visible.canSee(grid: id) else {
@@ -259,15 +298,15 @@ public struct PopulationImportService: Sendable {
         return i
     }
 
-    private func addressInput(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory) async throws -> StandardAddress.Input {
-        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+    func addressInput(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory) async throws -> StandardAddress.Input {
+        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
         let code = v("gridCode") ?? options.gridCode ?? ""
         let grid = try await gridID(code, state: state, visible: visible)
         return StandardAddress.Input(divisionCode12: v("divisionCode12"), street: v("street"), doorplate: v("doorplate"), estateName: v("estateName"),
                                      building: v("building"), unit: v("unit"), floor: v("floor"), room: v("room"), gridId: grid)
     }
 
-    private func reject(_ state: State, _ row: ImportRow, _ m: ImportHeaderMapping, _ error: any Error) throws {
+    func reject(_ state: State, _ row: ImportRow, _ m: ImportHeaderMapping, _ error: any Error) throws {
         switch error {
         case DomainError.invalidField(let field, let reason):
             state.report.rejected.append(RowIssue(line: row.line, column: state.column(field, m), reason: reason))
@@ -281,7 +320,7 @@ public struct PopulationImportService: Sendable {
     }
 
     /// Reading problems (ragged rows, formula cells): the row is rejected with each problem.
-    private func rowProblems(_ state: State, _ row: ImportRow) -> Bool {
+    func rowProblems(_ state: State, _ row: ImportRow) -> Bool {
         guard !row.problems.isEmpty else { return false }
         for p in row.problems {
             let col = p.column.map { $0 - 1 < state.header.count ? state.header[$0 - 1] : "\($0)" } ?? ""
@@ -315,7 +354,7 @@ public struct PopulationImportService: Sendable {
             // The residence: an address id, or the address's fields.
             var gridID: UUID
             var newAddress: (StandardAddress.Input, String)?
-            if let raw = m.value("residenceAddressId", in: row)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            if let raw = m.value("residenceAddressId", in: row)?.trimmed, !raw.isEmpty {
                 guard let id = UUID(uuidString: raw) else { throw DomainError.invalidField(field: "residenceAddressId", reason: "is not a valid id") }
                 let a: StandardAddress
                 do { a = try await addresses.find(id, visible: visible, on: app.store.db) } catch DomainError.notFound {
@@ -378,10 +417,208 @@ public struct PopulationImportService: Sendable {
         }
     }
 
+    // MARK: Batch write path
+
+    /// A validated row waiting for its batch's transaction.
+    struct PendingResident {
+        var line: Int
+        var validated: Validated<ActualResident>
+        /// The address to create with the resident, when no active address has its key.
+        var newAddress: StandardAddress?
+    }
+
+    /// Addresses of a batch: each row validated, the batch's keys resolved with one query, new
+    /// addresses written with their audit records in one transaction. A batch whose transaction
+    /// fails is retried row by row, so one bad row never costs the others.
+    private func addressBatch(_ rows: [ImportRow], _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory) async throws {
+        var valid: [(ImportRow, StandardAddress)] = []
+        for row in rows {
+            if rowProblems(state, row) { continue }
+            do {
+                valid.append((row, try await addressInput(row, m, state: state, options: options, visible: visible).validated()))
+            } catch {
+                try reject(state, row, m, error)
+            }
+        }
+        guard !valid.isEmpty else { return }
+        if options.dryRun {
+            let existing = try await addresses.activeIDs(forKeys: valid.map(\.1.naturalKey), on: app.store.db)
+            for (_, a) in valid {
+                if existing[a.naturalKey] != nil || state.pendingKeys.contains(a.naturalKey) { state.report.unchanged += 1 } else {
+                    state.pendingKeys.insert(a.naturalKey)
+                    state.report.imported += 1
+                }
+            }
+            return
+        }
+        let list = valid.map(\.1)
+        do {
+            let created = try await app.store.write { [addresses, app] db in
+                let existing = try await addresses.activeIDs(forKeys: list.map(\.naturalKey), on: db)
+                var seen = Set(existing.keys)
+                var fresh: [StandardAddress] = []
+                for a in list where seen.insert(a.naturalKey).inserted { fresh.append(a) }
+                try await addresses.insert(fresh, on: db)
+                try await app.audit.append(fresh.map { PopulationService.createDraft($0, actor: actor, detail: "bulk import") }, on: db)
+                return fresh.count
+            }
+            state.report.imported += created
+            state.report.unchanged += list.count - created
+        } catch {
+            app.store.logger.warning("import: address batch write failed, retrying row by row: \(String(reflecting: type(of: error)))")
+            for (row, _) in valid { try await addressRow(row, m, state: state, options: options, actor: actor, visible: visible) }
+        }
+    }
+
+    /// Residents of a batch: every row parsed and validated without the database; then one
+    /// transaction locks the batch's ID numbers, reads their current holders and the batch's
+    /// address keys, and writes the new addresses, the residents and one audit record each
+    /// (multi-row statements). A person already registered at the same address is unchanged; at
+    /// another address, flagged and not written. A batch whose transaction fails is retried row
+    /// by row through `PopulationService`, so one bad row never costs the others.
+    private func residentBatch(_ rows: [ImportRow], _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
+        let today = PopulationService.today(now)
+        let history = try ReferenceData.historicCountyCodes
+        var pending: [PendingResident] = []
+        var byLine: [Int: ImportRow] = [:]
+        for row in rows {
+            if rowProblems(state, row) { continue }
+            do {
+                var input = try Self.residentInput(row, m)
+                var gridID: UUID
+                var newAddress: StandardAddress?
+                if let raw = m.value("residenceAddressId", in: row)?.trimmed, !raw.isEmpty {
+                    guard let id = UUID(uuidString: raw) else { throw DomainError.invalidField(field: "residenceAddressId", reason: "is not a valid id") }
+                    let a: StandardAddress
+                    do { a = try await addresses.find(id, visible: visible, on: app.store.db) } catch DomainError.notFound {
+                        throw DomainError.invalidField(field: "residenceAddressId", reason: "no such address in your territory")
+                    }
+                    guard a.status == .active else { throw DomainError.invalidField(field: "residenceAddressId", reason: "the address is retired") }
+                    input.residenceAddressId = id
+                    gridID = a.gridID
+                } else {
+                    let a = try await addressInput(row, m, state: state, options: options, visible: visible).validated()
+                    gridID = a.gridID
+                    newAddress = a
+                    input.residenceAddressId = a.id
+                }
+                let v = try input.validated(today: today, history: history, gridID: gridID)
+                pending.append(PendingResident(line: row.line, validated: v, newAddress: newAddress))
+                byLine[row.line] = row
+            } catch {
+                try reject(state, row, m, error)
+            }
+        }
+        guard !pending.isEmpty else { return }
+        let flagReason = Self.flagReason
+        if options.dryRun {
+            let holders = try await residents.holders(ofIDNumbers: pending.map(\.validated.value.idNumber), on: app.store.db)
+            let keys = try await addresses.activeIDs(forKeys: pending.compactMap { $0.newAddress?.naturalKey }, on: app.store.db)
+            for p in pending {
+                let number = p.validated.value.idNumber
+                var addressID = p.validated.value.residenceAddressID
+                if let a = p.newAddress { addressID = keys[a.naturalKey] ?? state.pendingAddresses[a.naturalKey] ?? a.id }
+                if let h = holders[number]?.addressID ?? state.pending[number] {
+                    if h == addressID { state.report.unchanged += 1 } else {
+                        state.report.flagged.append(RowIssue(line: p.line, column: state.column("idNumber", m), reason: flagReason))
+                    }
+                    continue
+                }
+                state.pending[number] = addressID
+                if let a = p.newAddress, keys[a.naturalKey] == nil, state.pendingAddresses[a.naturalKey] == nil {
+                    state.pendingAddresses[a.naturalKey] = a.id
+                    state.report.addressesCreated += 1
+                }
+                state.report.imported += 1
+            }
+            return
+        }
+        // Validate the next batch while this one is written: wait for the previous write only now.
+        try await finishResidentWrite(state)
+        let batch = pending
+        let task = Task { [addresses, residents, app] in
+            try await app.store.write { db in
+                var o = ResidentWriteOutcome()
+                try await residents.lockIDNumbers(batch.map(\.validated.value.idNumber), on: db)
+                let holders = try await residents.holders(ofIDNumbers: batch.map(\.validated.value.idNumber), on: db)
+                var keys = try await addresses.activeIDs(forKeys: batch.compactMap { $0.newAddress?.naturalKey }, on: db)
+                var seen: [String: UUID] = [:]
+                var newAddresses: [StandardAddress] = []
+                var accepted: [Validated<ActualResident>] = []
+                for p in batch {
+                    var r = p.validated.value
+                    let number = r.idNumber
+                    var create: StandardAddress?
+                    if let a = p.newAddress {
+                        if let id = keys[a.naturalKey] { r.residenceAddressID = id } else { create = a }
+                    }
+                    let v = Validated(value: r, warnings: p.validated.warnings)
+                    if let h = holders[number]?.addressID ?? seen[number] {
+                        if h == v.value.residenceAddressID { o.unchanged += 1 } else { o.flaggedLines.append(p.line) }
+                        continue
+                    }
+                    if let a = create {
+                        newAddresses.append(a)
+                        keys[a.naturalKey] = a.id
+                    }
+                    seen[number] = v.value.residenceAddressID
+                    accepted.append(v)
+                }
+                try await addresses.insert(newAddresses, on: db, now: now)
+                try await residents.insert(accepted.map(\.value), on: db, now: now)
+                try await app.audit.append(newAddresses.map { PopulationService.createDraft($0, actor: actor, detail: "bulk import") }
+                                           + accepted.map { PopulationService.createDraft($0, actor: actor, detail: "bulk import") }, on: db)
+                o.imported = accepted.count
+                o.addressesCreated = newAddresses.count
+                return o
+            }
+        }
+        state.residentWrite = ResidentWrite(task: task, rows: pending.compactMap { byLine[$0.line] }) { [self] state, rows in
+            for row in rows { try await self.residentRow(row, m, state: state, options: options, actor: actor, visible: visible, now: now) }
+        }
+    }
+
+    /// What one batch's transaction did.
+    struct ResidentWriteOutcome: Sendable {
+        var imported = 0
+        var addressesCreated = 0
+        var unchanged = 0
+        var flaggedLines: [Int] = []
+    }
+
+    /// The batch being written while the next one is validated.
+    struct ResidentWrite {
+        var task: Task<ResidentWriteOutcome, any Error>
+        var rows: [ImportRow]
+        /// Writes `rows` one by one (after the batch's transaction failed).
+        var retry: (State, [ImportRow]) async throws -> Void
+    }
+
+    /// Waits for the batch in flight and adds its outcome to the report; a failed batch is
+    /// retried row by row, so one bad row never costs the others.
+    func finishResidentWrite(_ state: State) async throws {
+        guard let w = state.residentWrite else { return }
+        state.residentWrite = nil
+        do {
+            let o = try await w.task.value
+            state.report.imported += o.imported
+            state.report.addressesCreated += o.addressesCreated
+            state.report.unchanged += o.unchanged
+            for line in o.flaggedLines {
+                state.report.flagged.append(RowIssue(line: line, column: state.column("idNumber", state.mapping), reason: Self.flagReason))
+            }
+        } catch {
+            app.store.logger.warning("import: resident batch write failed, retrying row by row: \(String(reflecting: type(of: error)))")
+            try await w.retry(state, w.rows)
+        }
+    }
+
+    static let flagReason = "the person is already registered at another address; verify before moving the record"
+
     // MARK: Cell parsing
 
     static func residentInput(_ row: ImportRow, _ m: ImportHeaderMapping) throws(DomainError) -> ActualResident.Input {
-        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 } }
+        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
         func pick<T>(_ k: String, _ table: [String: T], _ expected: String) throws(DomainError) -> T? {
             guard let s = v(k) else { return nil }
             guard let t = table[s.lowercased()] else { throw .invalidField(field: k, reason: "\(s.prefix(20)) is not one of \(expected)") }

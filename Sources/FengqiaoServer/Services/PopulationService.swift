@@ -37,8 +37,7 @@ public struct PopulationService: Sendable {
         }
         try await app.store.write { [app, addresses] db in
             try await addresses.insert(a, on: db)
-            _ = try await app.audit.append(actor.draft(.create, objectType: "address", objectID: a.id.uuidString.lowercased(),
-                                                       fields: ["gridId", "buildingId", "divisionCode12", "street", "doorplate", "estateName", "building", "unit", "floor", "room"]), on: db)
+            _ = try await app.audit.append(Self.createDraft(a, actor: actor), on: db)
         }
         return a
     }
@@ -79,16 +78,30 @@ public struct PopulationService: Sendable {
                     : "already registered at another address as resident \(id); flag the record for verification instead of registering the person twice")
             }
             try await residents.insert(r, on: db)
-            var fields = ["populationType", "hukouSeparated", "idDocType", "idNumber", "name", "sex", "birthDate", "residenceAddressId", "residenceReason", "housingRelation", "registeredAt"]
-            if r.ethnicity != nil { fields.append("ethnicity") }
-            if r.hukouAddress != nil { fields.append("hukouAddress") }
-            if r.employer != nil { fields.append("employer") }
-            if r.phone != nil { fields.append("phone") }
-            if r.deregisteredAt != nil { fields += ["deregisteredAt", "deregistrationReason"] }
-            _ = try await app.audit.append(actor.draft(.create, objectType: "resident", objectID: r.id.uuidString.lowercased(), fields: fields,
-                                                       detail: v.warnings.isEmpty ? nil : "warnings: " + v.warnings.map(\.field).joined(separator: ",")), on: db)
+            _ = try await app.audit.append(Self.createDraft(v, actor: actor), on: db)
         }
         return v
+    }
+
+    /// The audit record of a new resident: the names of the fields written (never values) and
+    /// the names of fields that carried warnings.
+    static func createDraft(_ v: Validated<ActualResident>, actor: Actor, detail: String? = nil) -> AuditDraft {
+        let r = v.value
+        var fields = ["populationType", "hukouSeparated", "idDocType", "idNumber", "name", "sex", "birthDate", "residenceAddressId", "residenceReason", "housingRelation", "registeredAt"]
+        if r.ethnicity != nil { fields.append("ethnicity") }
+        if r.hukouAddress != nil { fields.append("hukouAddress") }
+        if r.employer != nil { fields.append("employer") }
+        if r.phone != nil { fields.append("phone") }
+        if r.deregisteredAt != nil { fields += ["deregisteredAt", "deregistrationReason"] }
+        let notes = [detail, v.warnings.isEmpty ? nil : "warnings: " + v.warnings.map(\.field).joined(separator: ",")].compactMap { $0 }
+        return actor.draft(.create, objectType: "resident", objectID: r.id.uuidString.lowercased(), fields: fields,
+                           detail: notes.isEmpty ? nil : notes.joined(separator: "; "))
+    }
+
+    /// The audit record of a new address.
+    static func createDraft(_ a: StandardAddress, actor: Actor, detail: String? = nil) -> AuditDraft {
+        actor.draft(.create, objectType: "address", objectID: a.id.uuidString.lowercased(),
+                    fields: ["gridId", "buildingId", "divisionCode12", "street", "doorplate", "estateName", "building", "unit", "floor", "room"], detail: detail)
     }
 
     public func resident(_ id: UUID, visible: VisibleTerritory) async throws -> ActualResident {
@@ -105,19 +118,36 @@ public struct PopulationService: Sendable {
         public var phone: String?
         public var name: String?
         public var gridId: UUID?
+        /// Text contained in the residence address's street, doorplate or estate name.
+        public var addressText: String?
+        /// The residence address's building element (`3` also finds `3栋`).
+        public var building: String?
+        /// The building record the residence address is linked to.
+        public var buildingId: UUID?
         public var limit: Int?
         public var offset: Int?
-        public init(idNumber: String? = nil, phone: String? = nil, name: String? = nil, gridId: UUID? = nil, limit: Int? = nil, offset: Int? = nil) {
+        public init(
+            idNumber: String? = nil, phone: String? = nil, name: String? = nil, gridId: UUID? = nil, addressText: String? = nil,
+            building: String? = nil, buildingId: UUID? = nil, limit: Int? = nil, offset: Int? = nil
+        ) {
             self.idNumber = idNumber
             self.phone = phone
             self.name = name
             self.gridId = gridId
+            self.addressText = addressText
+            self.building = building
+            self.buildingId = buildingId
             self.limit = limit
             self.offset = offset
         }
 
+        /// Whether any filter is given (an export of the whole territory has none).
+        public var hasFilter: Bool {
+            [idNumber, phone, name, addressText, building].contains { !($0?.trimmingCharacters(in: .whitespaces).isEmpty ?? true) } || gridId != nil || buildingId != nil
+        }
+
         /// The query: a document number is normalised (trimmed, `x` → `X`, 15 digits upgraded to
-        /// 18), a phone to E.164.
+        /// 18), a phone to E.164; texts are trimmed and cut to 50 characters.
         /// - Throws: `DomainError.invalidField("phone" | "limit" | "offset", …)`.
         public func query() throws(DomainError) -> ResidentQuery {
             var number: String?
@@ -131,8 +161,13 @@ public struct PopulationService: Sendable {
             guard (1...500).contains(l) else { throw .invalidField(field: "limit", reason: "must lie in 1…500") }
             let o = offset ?? 0
             guard o >= 0 else { throw .invalidField(field: "offset", reason: "must not be negative") }
-            let n = name?.trimmingCharacters(in: .whitespaces)
-            return ResidentQuery(gridID: gridId, namePrefix: (n?.isEmpty ?? true) ? nil : String(n!.prefix(50)), idNumber: number, phone: tel, limit: l, offset: o)
+            func text(_ s: String?) -> String? {
+                guard let t = s?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
+                return String(t.prefix(50))
+            }
+            return ResidentQuery(
+                gridID: gridId, namePrefix: text(name), idNumber: number, phone: tel, addressText: text(addressText), building: text(building),
+                buildingID: buildingId, limit: l, offset: o)
         }
     }
 

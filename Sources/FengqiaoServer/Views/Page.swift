@@ -55,6 +55,8 @@ enum Page {
             me = Me(username: p.account.username, displayName: p.account.displayName, role: roleName(p.role, req), scope: p.account.scope.level.nameZH)
             nav.append(Nav(href: "/", label: tt["nav.home"]!))
             if p.has(.territoryRead) { nav.append(Nav(href: "/territories", label: tt["nav.territories"]!)) }
+            if p.has(.personRead) { nav.append(Nav(href: "/population", label: tt["pop.nav"]!)) }
+            if p.has(.personWrite) { nav.append(Nav(href: "/imports", label: tt["nav.imports"]!)) }
             if p.has(.accountRead) { nav.append(Nav(href: "/admin/users", label: tt["nav.users"]!)) }
             if p.has(.auditRead) { nav.append(Nav(href: "/audit", label: tt["nav.audit"]!)) }
             nav.append(Nav(href: "/account", label: tt["nav.account"]!))

@@ -122,6 +122,9 @@ struct TerritoryWebController: RouteCollection {
         var map: String?
         var canWrite: Bool
         var formError: FormError?
+        /// 一标三实 figures per grid and in total (PopulationPanels; only with person:read).
+        var figures: [PopulationPanels.Figures]? = nil
+        var figuresTotal: PopulationPanels.Figures? = nil
     }
 
     func community(_ req: Request) async throws -> Response {
@@ -139,7 +142,11 @@ struct TerritoryWebController: RouteCollection {
         let counts = try await app.territories.buildingCounts(communityID: c.id, on: db)
         let byID = Dictionary(uniqueKeysWithValues: groups.map { ($0.id, $0.name) })
         let rows = grids.map { GridRow(grid: $0, groupName: $0.residentialGroupID.flatMap { byID[$0] }, buildings: counts[$0.id] ?? 0, kindName: Page.t(req)["grid.\($0.kind.rawValue)"] ?? $0.kind.nameZH) }
-        let data = CommunityData(community: c, station: s, groups: groups, grids: rows, map: GridMap.svg(grids: grids), canWrite: p.has(.territoryWrite), formError: formError)
+        var data = CommunityData(community: c, station: s, groups: groups, grids: rows, map: GridMap.svg(grids: grids), canWrite: p.has(.territoryWrite), formError: formError)
+        if let f = try await PopulationPanels.figures(req, grids: grids, totalName: Page.t(req)["stat.total"]!) {
+            data.figures = f.rows
+            data.figuresTotal = f.total
+        }
         return try await Page.render(req, "community", data, title: c.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
 
@@ -165,6 +172,8 @@ struct TerritoryWebController: RouteCollection {
         var canWrite: Bool
         var formError: FormError?
         var kindName: String
+        /// 一标三实 figures of the grid (PopulationPanels; only with person:read).
+        var figures: PopulationPanels.Figures? = nil
     }
 
     func grid(_ req: Request) async throws -> Response {
@@ -183,11 +192,21 @@ struct TerritoryWebController: RouteCollection {
         let data = GridData(
             grid: g, community: c, groupName: groups.first { $0.id == g.residentialGroupID }?.name, groups: groups,
             buildings: try await app.territories.buildings(gridID: g.id, on: db), map: GridMap.svg(grids: all, width: 480, highlight: g.id),
-            polygonText: text, canWrite: p.has(.territoryWrite), formError: formError, kindName: Page.t(req)["grid.\(g.kind.rawValue)"] ?? g.kind.nameZH)
+            polygonText: text, canWrite: p.has(.territoryWrite), formError: formError, kindName: Page.t(req)["grid.\(g.kind.rawValue)"] ?? g.kind.nameZH,
+            figures: try await PopulationPanels.figures(req, grids: [g], totalName: g.name)?.rows.first)
         return try await Page.render(req, "grid", data, title: g.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
 
-    struct BuildingData: Encodable { var building: Building; var grid: Grid; var community: Community; var canWrite: Bool; var formError: FormError? }
+    struct BuildingData: Encodable {
+        var building: Building
+        var grid: Grid
+        var community: Community
+        var canWrite: Bool
+        var formError: FormError?
+        /// Standard addresses linked to the building with their residents (only with person:read).
+        var addresses: [PopulationPanels.BuildingAddress]? = nil
+        var residents = 0
+    }
 
     func building(_ req: Request) async throws -> Response {
         try await renderBuilding(req, id: try req.uuid("id", kind: "building"), formError: nil)
@@ -200,7 +219,11 @@ struct TerritoryWebController: RouteCollection {
         let b = try await app.territories.building(id, visible: p.visible, on: db)
         let g = try await app.territories.grid(b.gridID, visible: p.visible, on: db)
         let c = try await app.territories.community(g.communityID, visible: p.visible, on: db)
-        return try await Page.render(req, "building", BuildingData(building: b, grid: g, community: c, canWrite: p.has(.territoryWrite), formError: formError), title: b.name, status: formError == nil ? .ok : .unprocessableEntity)
+        let addresses = try await PopulationPanels.buildingAddresses(req, building: b)
+        let data = BuildingData(
+            building: b, grid: g, community: c, canWrite: p.has(.territoryWrite), formError: formError, addresses: addresses,
+            residents: addresses?.reduce(0) { $0 + $1.residents } ?? 0)
+        return try await Page.render(req, "building", data, title: b.name, status: formError == nil ? .ok : .unprocessableEntity)
     }
 
     // MARK: Forms

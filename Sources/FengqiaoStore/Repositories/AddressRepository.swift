@@ -14,14 +14,51 @@ public struct AddressRepository: Sendable {
 
     /// Inserts a new address (call inside `Store.write`).
     public func insert(_ a: StandardAddress, on db: any Database, now: Date = Date()) async throws {
+        try await insert([a], on: db, now: now)
+    }
+
+    /// Inserts new addresses with multi-row `INSERT`s of at most 500 rows (call inside `Store.write`).
+    public func insert(_ list: [StandardAddress], on db: any Database, now: Date = Date()) async throws {
         let sql = db as! any SQLDatabase
-        try await sql.insert(into: "standard_addresses").columns(Self.columns + ["created_at", "updated_at"])
-            .values([
-                SQLBind(a.id), SQLBind(a.gridID), SQLBind(a.buildingID), SQLBind(a.divisionCode12), SQLBind(a.street), SQLBind(a.doorplate),
-                SQLBind(a.estateName), SQLBind(a.building), SQLBind(a.unit), SQLBind(a.floor), SQLBind(a.room), SQLBind(a.status.rawValue),
-                SQLBind(now), SQLBind(now),
-            ] as [any SQLExpression])
-            .run()
+        if list.count > 50, BulkCopy.available(on: db) {
+            let ts = BulkCopy.timestamp(now)
+            let rows: [[BulkCopy.Value]] = list.map { a in
+                [
+                    BulkCopy.uuid(a.id), BulkCopy.uuid(a.gridID), BulkCopy.uuid(a.buildingID), a.divisionCode12, a.street, a.doorplate,
+                    a.estateName, a.building, a.unit, a.floor, a.room, a.status.rawValue, a.naturalKey, ts, ts,
+                ]
+            }
+            try await BulkCopy.copy(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
+            return
+        }
+        for chunk in list.chunked(500) {
+            var q = sql.insert(into: "standard_addresses").columns(Self.columns + ["address_key", "created_at", "updated_at"])
+            for a in chunk {
+                q = q.values([
+                    SQLBind(a.id), SQLBind(a.gridID), SQLBind(a.buildingID), SQLBind(a.divisionCode12), SQLBind(a.street), SQLBind(a.doorplate),
+                    SQLBind(a.estateName), SQLBind(a.building), SQLBind(a.unit), SQLBind(a.floor), SQLBind(a.room), SQLBind(a.status.rawValue),
+                    SQLBind(a.naturalKey), SQLBind(now), SQLBind(now),
+                ] as [any SQLExpression])
+            }
+            try await q.run()
+        }
+    }
+
+    /// Active addresses by `StandardAddress.naturalKey`, in any territory (the caller resolves
+    /// keys of grids it may see): key → the oldest active address with that key.
+    public func activeIDs(forKeys keys: some Collection<String>, on db: any Database) async throws -> [String: UUID] {
+        let sql = db as! any SQLDatabase
+        var found: [String: UUID] = [:]
+        for chunk in Array(Set(keys)).chunked(500) {
+            let rows = try await sql.select().column("id").column("address_key").from("standard_addresses")
+                .where("address_key", .in, SQLBind.group(Array(chunk))).where("status", .equal, SQLBind(StandardAddress.Status.active.rawValue))
+                .orderBy("created_at").all()
+            for r in rows {
+                let k = try r.decode(column: "address_key", as: String.self)
+                if found[k] == nil { found[k] = try r.decode(column: "id", as: UUID.self) }
+            }
+        }
+        return found
     }
 
     /// The address, if it exists and lies in a visible grid.

@@ -88,39 +88,60 @@ public struct AuditRepository: Sendable {
 
     /// Appends one record and returns it sealed.
     public func append(_ d: AuditDraft, on db: any Database, at now: Date = Date()) async throws -> AuditEntry {
+        try await append([d], on: db, at: now)[0]
+    }
+
+    /// Appends records in order, chained one after the other, with multi-row `INSERT`s of at most
+    /// 500 rows; one lock and one read of the chain head for the whole list (bulk import).
+    /// - Returns: the sealed entries, in order.
+    @discardableResult
+    public func append(_ drafts: [AuditDraft], on db: any Database, at now: Date = Date()) async throws -> [AuditEntry] {
         let sql = db as! any SQLDatabase
+        guard !drafts.isEmpty else { return [] }
         if sql.dialect.name == "postgresql" {
             try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.advisoryLockKey))").run()
         }
         let last = try await sql.raw("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first()
-        let prevSeq = try last?.decode(column: "seq", as: Int64.self) ?? 0
-        let prevHash = try last?.decode(column: "hash", as: String.self) ?? AuditEntry.genesisHash
-        let entry = AuditEntry(
-            seq: prevSeq + 1, at: now, actorID: d.actorID, actorName: d.actorName, actorRole: d.actorRole,
-            actorScope: d.actorScope, action: d.action, objectType: d.objectType, objectID: d.objectID,
-            fields: d.fields, purpose: d.purpose, legalBasis: d.legalBasis, result: d.result,
-            clientIP: d.clientIP, userAgent: d.userAgent, requestID: d.requestID, detail: d.detail,
-            prevHash: prevHash
-        ).sealed()
-        try await sql.insert(into: "audit_log")
-            .columns("seq", "at", "actor_id", "actor_name", "actor_role", "actor_scope", "action", "object_type",
-                     "object_id", "fields", "purpose", "legal_basis", "result", "client_ip", "user_agent",
-                     "request_id", "detail", "prev_hash", "hash")
-            .values(
-                SQLBind(entry.seq), SQLBind(entry.at), SQLBind(entry.actorID), SQLBind(entry.actorName),
-                SQLBind(entry.actorRole), SQLBind(entry.actorScope), SQLBind(entry.action.rawValue),
-                SQLBind(entry.objectType), SQLBind(entry.objectID), SQLBind(String(decoding: try JSONEncoder().encode(entry.fields), as: UTF8.self)),
-                SQLBind(entry.purpose), SQLBind(entry.legalBasis), SQLBind(entry.result.rawValue),
-                SQLBind(entry.clientIP), SQLBind(entry.userAgent), SQLBind(entry.requestID), SQLBind(entry.detail),
-                SQLBind(entry.prevHash), SQLBind(entry.hash))
-            .run()
-        if let claim = IdempotencyScope.claimID, entry.action == .create, let type = entry.objectType, let id = entry.objectID {
+        var prevSeq = try last?.decode(column: "seq", as: Int64.self) ?? 0
+        var prevHash = try last?.decode(column: "hash", as: String.self) ?? AuditEntry.genesisHash
+        var entries: [AuditEntry] = []
+        entries.reserveCapacity(drafts.count)
+        for d in drafts {
+            let entry = AuditEntry(
+                seq: prevSeq + 1, at: now, actorID: d.actorID, actorName: d.actorName, actorRole: d.actorRole,
+                actorScope: d.actorScope, action: d.action, objectType: d.objectType, objectID: d.objectID,
+                fields: d.fields, purpose: d.purpose, legalBasis: d.legalBasis, result: d.result,
+                clientIP: d.clientIP, userAgent: d.userAgent, requestID: d.requestID, detail: d.detail,
+                prevHash: prevHash
+            ).sealed()
+            entries.append(entry)
+            prevSeq = entry.seq
+            prevHash = entry.hash
+        }
+        let encoder = JSONEncoder()
+        for chunk in entries.chunked(500) {
+            var q = sql.insert(into: "audit_log")
+                .columns("seq", "at", "actor_id", "actor_name", "actor_role", "actor_scope", "action", "object_type",
+                         "object_id", "fields", "purpose", "legal_basis", "result", "client_ip", "user_agent",
+                         "request_id", "detail", "prev_hash", "hash")
+            for entry in chunk {
+                q = q.values(
+                    SQLBind(entry.seq), SQLBind(entry.at), SQLBind(entry.actorID), SQLBind(entry.actorName),
+                    SQLBind(entry.actorRole), SQLBind(entry.actorScope), SQLBind(entry.action.rawValue),
+                    SQLBind(entry.objectType), SQLBind(entry.objectID), SQLBind(String(decoding: try encoder.encode(entry.fields), as: UTF8.self)),
+                    SQLBind(entry.purpose), SQLBind(entry.legalBasis), SQLBind(entry.result.rawValue),
+                    SQLBind(entry.clientIP), SQLBind(entry.userAgent), SQLBind(entry.requestID), SQLBind(entry.detail),
+                    SQLBind(entry.prevHash), SQLBind(entry.hash))
+            }
+            try await q.run()
+        }
+        if let claim = IdempotencyScope.claimID, let entry = entries.first(where: { $0.action == .create }), let type = entry.objectType, let id = entry.objectID {
             try await sql.update("idempotency_keys")
                 .set("object_type", to: SQLBind(type)).set("object_id", to: SQLBind(id))
                 .where("id", .equal, claim).where("object_id", .is, SQLLiteral.null)
                 .run()
         }
-        return entry
+        return entries
     }
 
     /// Rows matching `q`, newest first.

@@ -4,21 +4,32 @@ import Foundation
 import SQLKit
 
 /// Filters for listing residents. `idNumber` and `phone` are matched exactly through their
-/// blind index; `namePrefix` with `LIKE 'prefix%'`.
+/// blind index; `namePrefix` with `LIKE 'prefix%'`; `addressText` is contained in the residence
+/// address's street, doorplate or estate name; `building` is the address's building element
+/// (`3` also matches `3栋`); `buildingID` the linked building record. All given filters must match.
 public struct ResidentQuery: Sendable {
     public var gridID: UUID?
     public var namePrefix: String?
     /// A normalised document number.
     public var idNumber: String?
     public var phone: PhoneNumber?
+    public var addressText: String?
+    public var building: String?
+    public var buildingID: UUID?
     public var limit: Int
     public var offset: Int
 
-    public init(gridID: UUID? = nil, namePrefix: String? = nil, idNumber: String? = nil, phone: PhoneNumber? = nil, limit: Int = 100, offset: Int = 0) {
+    public init(
+        gridID: UUID? = nil, namePrefix: String? = nil, idNumber: String? = nil, phone: PhoneNumber? = nil, addressText: String? = nil,
+        building: String? = nil, buildingID: UUID? = nil, limit: Int = 100, offset: Int = 0
+    ) {
         self.gridID = gridID
         self.namePrefix = namePrefix
         self.idNumber = idNumber
         self.phone = phone
+        self.addressText = addressText
+        self.building = building
+        self.buildingID = buildingID
         self.limit = limit
         self.offset = offset
     }
@@ -51,17 +62,73 @@ public struct ResidentRepository: Sendable {
 
     /// Inserts a new resident (call inside `Store.write`).
     public func insert(_ r: ActualResident, on db: any Database, now: Date = Date()) async throws {
+        try await insert([r], on: db, now: now)
+    }
+
+    /// Inserts new residents with multi-row `INSERT`s of at most 500 rows (call inside
+    /// `Store.write`); the document number and phone are sealed and indexed on the way.
+    public func insert(_ list: [ActualResident], on db: any Database, now: Date = Date()) async throws {
         let sql = db as! any SQLDatabase
-        let values: [any SQLExpression] = [
-            SQLBind(r.id), SQLBind(r.gridID), SQLBind(r.residenceAddressID), SQLBind(r.populationType.rawValue), SQLBind(r.hukouSeparated),
-            SQLBind(r.idDocType.rawValue), SQLBind(cipher.seal(r.idNumber)), SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
-            SQLBind(r.idNumberLegacy15), SQLBind(r.name), SQLBind(r.sex.rawValue), SQLBind(r.birthDate.description), SQLBind(r.ethnicity),
-            SQLBind(r.hukouAddress), SQLBind(r.residenceReason.rawValue), SQLBind(r.housingRelation.rawValue), SQLBind(r.employer),
-            SQLBind(r.phone.map { cipher.seal($0.e164) }), SQLBind(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
-            SQLBind(r.registeredAt.description), SQLBind(r.deregisteredAt?.description), SQLBind(r.deregistrationReason),
-            SQLBind(now), SQLBind(now),
-        ]
-        try await sql.insert(into: "actual_residents").columns(Self.columns + ["created_at", "updated_at"]).values(values).run()
+        if list.count > 50, BulkCopy.available(on: db) {
+            let ts = BulkCopy.timestamp(now)
+            let rows: [[BulkCopy.Value]] = list.map { r in
+                [
+                    BulkCopy.uuid(r.id), BulkCopy.uuid(r.gridID), BulkCopy.uuid(r.residenceAddressID), r.populationType.rawValue, BulkCopy.bool(r.hukouSeparated),
+                    r.idDocType.rawValue, cipher.seal(r.idNumber), cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber)),
+                    BulkCopy.bool(r.idNumberLegacy15), r.name, r.sex.rawValue, r.birthDate.description, r.ethnicity,
+                    r.hukouAddress, r.residenceReason.rawValue, r.housingRelation.rawValue, r.employer,
+                    r.phone.map { cipher.seal($0.e164) }, r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) },
+                    r.registeredAt.description, r.deregisteredAt?.description, r.deregistrationReason, ts, ts,
+                ]
+            }
+            try await BulkCopy.copy(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
+            return
+        }
+        for chunk in list.chunked(500) {
+            var q = sql.insert(into: "actual_residents").columns(Self.columns + ["created_at", "updated_at"])
+            for r in chunk {
+                q = q.values([
+                    SQLBind(r.id), SQLBind(r.gridID), SQLBind(r.residenceAddressID), SQLBind(r.populationType.rawValue), SQLBind(r.hukouSeparated),
+                    SQLBind(r.idDocType.rawValue), SQLBind(cipher.seal(r.idNumber)), SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
+                    SQLBind(r.idNumberLegacy15), SQLBind(r.name), SQLBind(r.sex.rawValue), SQLBind(r.birthDate.description), SQLBind(r.ethnicity),
+                    SQLBind(r.hukouAddress), SQLBind(r.residenceReason.rawValue), SQLBind(r.housingRelation.rawValue), SQLBind(r.employer),
+                    SQLBind(r.phone.map { cipher.seal($0.e164) }), SQLBind(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
+                    SQLBind(r.registeredAt.description), SQLBind(r.deregisteredAt?.description), SQLBind(r.deregistrationReason),
+                    SQLBind(now), SQLBind(now),
+                ] as [any SQLExpression])
+            }
+            try await q.run()
+        }
+    }
+
+    /// `lockIDNumber` for many numbers at once, in a fixed order so two importers cannot deadlock.
+    public func lockIDNumbers(_ numbers: some Collection<String>, on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        guard sql.dialect.name == "postgresql", !numbers.isEmpty else { return }
+        let keys = Set(numbers.map { cipher.blindIndex(ActualResident.indexKey(idNumber: $0)) }).sorted()
+        for chunk in keys.chunked(1000) {
+            try await sql.raw("SELECT pg_advisory_xact_lock(18001, hashtext(k)) FROM unnest(\(bind: Array(chunk))::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n").run()
+        }
+    }
+
+    /// Current holders of many normalised document numbers at once (any territory): number → the
+    /// oldest current holder.
+    public func holders(ofIDNumbers numbers: some Collection<String>, on db: any Database) async throws -> [String: ResidentHolder] {
+        let sql = db as! any SQLDatabase
+        var byIndex: [String: String] = [:]
+        for n in numbers { byIndex[cipher.blindIndex(ActualResident.indexKey(idNumber: n))] = n }
+        var found: [String: ResidentHolder] = [:]
+        for chunk in Array(byIndex.keys).chunked(500) {
+            let rows = try await sql.select().column("id").column("address_id").column("id_number_idx").from("actual_residents")
+                .where("id_number_idx", .in, SQLBind.group(Array(chunk)))
+                .where("deregistered_at", .is, SQLLiteral.null)
+                .orderBy("created_at").all()
+            for r in rows {
+                guard let n = byIndex[try r.decode(column: "id_number_idx", as: String.self)], found[n] == nil else { continue }
+                found[n] = ResidentHolder(id: try r.decode(column: "id", as: UUID.self), addressID: try r.decode(column: "address_id", as: UUID.self))
+            }
+        }
+        return found
     }
 
     /// Serialises registrations of one document number until the transaction ends, so two
@@ -110,21 +177,9 @@ public struct ResidentRepository: Sendable {
     }
 
     private func run(_ q: ResidentQuery, grids: [UUID]?, on sql: any SQLDatabase) async throws -> ([ActualResident], Int) {
-        var conditions: [any SQLExpression] = []
-        if let grids { conditions.append(SQLBinaryExpression(SQLColumn("grid_id"), .in, SQLBind.group(grids))) }
-        if let n = q.idNumber {
-            conditions.append(SQLBinaryExpression(SQLColumn("id_number_idx"), .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: n)))))
-        }
-        if let p = q.phone {
-            conditions.append(SQLBinaryExpression(SQLColumn("phone_idx"), .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(phone: p)))))
-        }
-        if let prefix = q.namePrefix, !prefix.isEmpty {
-            let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            conditions.append(SQLQueryString("name LIKE \(bind: escaped + "%") ESCAPE '\\'"))
-        }
-        let whereClause: any SQLExpression = conditions.isEmpty
-            ? SQLRaw("1 = 1")
-            : SQLList(conditions.map { SQLGroupExpression($0) }, separator: SQLRaw(" AND "))
+        // The conditions (grids, blind indexes, name prefix, address filters) live in
+        // ResidentRepository+Records.swift, shared with counting and keyset paging for exports.
+        let whereClause = Self.whereClause(conditions(q, grids: grids))
         let total = try await sql.raw("SELECT COUNT(*) AS n FROM actual_residents WHERE \(whereClause)").first()?.decode(column: "n", as: Int.self) ?? 0
         let cols = SQLList(Self.columns.map { SQLColumn($0) })
         let rows = try await sql.raw("""
