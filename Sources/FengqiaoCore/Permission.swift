@@ -23,6 +23,30 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     /// Reveal one masked personal value (ID number, phone) with a stated purpose; audited
     /// (domain spec §7.3).
     case piiReveal = "pii:reveal"
+    /// Read grid events and hazards (网格事件) and their photos: staff within their scope, a
+    /// department/property contact only the events dispatched to them (issue 5).
+    case eventRead = "event:read"
+    /// Report a grid event (上报) inside one's scope.
+    case eventReport = "event:report"
+    /// Verify, file, void, dispatch/whistle (吹哨), check and close events inside one's scope (§4.2).
+    case eventManage = "event:manage"
+    /// As the dispatched contact: acknowledge (报到), return with a reason, submit the result (§4.3).
+    case eventRespond = "event:respond"
+    /// Edit the responsible-contact mapping and the subsidy tariff (administrator).
+    case eventConfigure = "event:configure"
+    /// Claim a per-case subsidy (一事一案一补, §4.4).
+    case subsidyClaim = "subsidy:claim"
+    /// Review per-case subsidy claims (never one's own, §4.4 separation of duties).
+    case subsidyReview = "subsidy:review"
+    /// Read disputes (矛盾纠纷) in one's scope: mediators only their assigned cases; reading the
+    /// parties is audited (issue 4, domain spec §7.3).
+    case disputeRead = "dispute:read"
+    /// Register disputes and advance them through the mediation workflow (§4.1).
+    case disputeWrite = "dispute:write"
+    /// Read police incidents (警情) in one's scope.
+    case incidentRead = "incident:read"
+    /// Receive police incidents and record their handling (§4.6).
+    case incidentWrite = "incident:write"
 }
 
 /// The access rule every route declares. A route without one is a defect that a test finds.

@@ -57,20 +57,24 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable {
     public var permissions: Set<Permission> {
         switch self {
         case .sysadmin:
-            [.territoryRead, .territoryWrite, .accountRead, .accountManage]
+            [.territoryRead, .territoryWrite, .accountRead, .accountManage, .eventConfigure]
         case .securityAdmin:
             [.territoryRead, .accountRead, .accountManage, .roleGrant, .auditRead]
         case .auditAdmin:
             [.auditRead, .auditVerify]
-        case .stationLeader, .governanceCenterStaff:
-            [.territoryRead, .accountRead, .personRead]
+        case .stationLeader:
+            [.territoryRead, .accountRead, .personRead, .eventRead, .subsidyReview, .disputeRead, .incidentRead]
+        case .governanceCenterStaff:
+            [.territoryRead, .accountRead, .personRead, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead]
         case .communityPoliceOfficer:
-            [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal]
+            [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead, .incidentWrite]
         case .gridWorker:
-            [.territoryRead, .personRead, .personWrite, .piiReveal]
+            [.territoryRead, .personRead, .personWrite, .piiReveal, .eventRead, .eventReport, .eventManage, .subsidyClaim, .disputeRead, .disputeWrite, .incidentRead]
         case .mediator:
-            [.territoryRead]
-        case .volunteer, .departmentContact, .hotelOperator:
+            [.territoryRead, .disputeRead, .disputeWrite]
+        case .departmentContact:
+            [.eventRead, .eventRespond]
+        case .volunteer, .hotelOperator:
             [.territoryRead]
         }
     }

@@ -182,5 +182,10 @@ public struct Store: Sendable {
         M0012_AddVerificationState(),
         M0013_CreateImportJobs(),
         M0014_AddAddressNaturalKey(),
+        M0015_CreateDisputes(),
+        M0016_CreatePoliceIncidents(),
+        M0018_CreateGridEvents(),
+        M0019_CreateResponsibleContacts(),
+        M0020_CreateCaseSubsidies(),
     ]
 }

@@ -163,9 +163,21 @@ struct RoleTests {
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.personWrite) }) == [.gridWorker, .communityPoliceOfficer])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.piiReveal) }) == [.gridWorker, .communityPoliceOfficer])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.personRead) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff, .stationLeader])
+        // Grid events and subsidies (issue 5): field roles in their scope; the contact only answers whistles.
+        let hazard: Set<Permission> = [.eventRead, .eventReport, .eventManage, .eventRespond, .subsidyClaim, .subsidyReview]
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventManage) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff])
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventRespond) }) == [.departmentContact])
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventConfigure) }) == [.sysadmin])
+        #expect(Role.allCases.filter { $0.permissions.contains(.subsidyClaim) && $0.permissions.contains(.subsidyReview) }.isEmpty, "no role reviews what it claims")
+        #expect(Role.departmentContact.permissions == [.eventRead, .eventRespond], "the contact account has the narrowest rights")
+        // Disputes and police incidents (issue 4): field roles and mediators; only officers receive incidents.
+        let disputes: Set<Permission> = [.disputeRead, .disputeWrite, .incidentRead, .incidentWrite]
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.disputeWrite) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff, .mediator])
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.incidentWrite) }) == [.communityPoliceOfficer])
+        #expect(Role.allCases.filter { $0.isAdministrator && !$0.permissions.isDisjoint(with: disputes) }.isEmpty, "administrators never read cases")
         for role in Role.allCases where !role.isAdministrator {
-            #expect(role.permissions.isSubset(of: [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal]), "\(role)")
-            #expect(role.permissions.contains(.territoryRead), "\(role)")
+            #expect(role.permissions.subtracting(hazard).subtracting(disputes).isSubset(of: [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal]), "\(role)")
+            #expect(role.permissions.contains(.territoryRead) || role == .departmentContact, "\(role)")
         }
     }
 
@@ -181,7 +193,9 @@ struct RoleTests {
     func permissions() {
         #expect(Permission.territoryRead.rawValue == "territory:read")
         #expect(Permission.roleGrant.rawValue == "role:grant")
-        #expect(Permission.allCases.count == 10)
+        #expect(Set(Permission.allCases.map(\.rawValue)).count == Permission.allCases.count, "raw values are unique")
+        #expect(Permission.allCases.allSatisfy { $0.rawValue.wholeMatch(of: /[a-z]+:[a-z]+/) != nil })
+        #expect(Permission.eventRespond.rawValue == "event:respond" && Permission.subsidyReview.rawValue == "subsidy:review")
         #expect(Permission.piiReveal.rawValue == "pii:reveal")
         #expect(AccessRule.permission(.auditRead).description == "permission(audit:read)")
         #expect(AccessRule.anonymous.description == "anonymous")

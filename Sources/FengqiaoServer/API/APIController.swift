@@ -44,6 +44,8 @@ struct APIController: RouteCollection {
         try api.register(collection: ImportAPIController())
         try api.register(collection: HouseAPIController())
         try api.register(collection: OrganizationAPIController())
+        try api.register(collection: DisputeAPIController())
+        try api.register(collection: HazardAPIController())
     }
 
     struct Health: Encodable { var status: String }

@@ -42,6 +42,12 @@ public struct AppConfig: Sendable {
     /// bytes; default 200 MiB (`FENGQIAO_MAX_IMPORT_BYTES`). The upload streams to disk, so this
     /// bounds disk use, not memory.
     public var maxImportBytes: Int = 200 << 20
+    /// Largest event photo accepted (issue 5), in bytes; default 10 MiB, at most 64 MiB (the upload
+    /// route collects at most that much; `FENGQIAO_MAX_PHOTO_BYTES`).
+    public var maxPhotoBytes: Int = 10 << 20
+    /// Radius of the nearby-duplicate offer for events (issue 5), metres; default 50
+    /// (`FENGQIAO_DUPLICATE_RADIUS_M`).
+    public var duplicateRadiusMetres: Int = 50
 
     public init(
         dataDirectory: String, location: StoreLocation, poolSize: Int = 8, bcryptCost: Int = 12,
@@ -146,6 +152,8 @@ public struct AppConfig: Sendable {
             logLevel: env["FENGQIAO_LOG_LEVEL"] ?? "notice",
             verificationPolicy: VerificationPolicy(periodDays: int("FENGQIAO_VERIFICATION_DAYS", 90, 1...3650)))
         cfg.maxImportBytes = int("FENGQIAO_MAX_IMPORT_BYTES", 200 << 20, 1024...(1 << 40))
+        cfg.maxPhotoBytes = int("FENGQIAO_MAX_PHOTO_BYTES", 10 << 20, 1024...(64 << 20))
+        cfg.duplicateRadiusMetres = int("FENGQIAO_DUPLICATE_RADIUS_M", 50, 1...10_000)
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg
     }

@@ -169,7 +169,7 @@ public struct ExportService: Sendable {
     /// The XLSX file. First pass: page through the rows, keep their ids and add up the size of
     /// their XML. Second pass, on a thread of its own (ZIPFoundation pulls the sheet
     /// synchronously): read the same ids back in batches and deflate them into the archive.
-    /// - Throws: `XLSXExportWriter.Failure.changedDuringExport` if a record changed between passes.
+    /// - Throws: `DomainError.conflict("export", …)` if a record changed between the passes.
     public func xlsx(_ p: Prepared) async throws -> Data {
         let writer = XLSXExportWriter(
             sheetName: p.labels["exp.sheet"] ?? "Residents", title: p.watermark, header: ResidentExportTable.header(p.labels),
@@ -185,7 +185,15 @@ public struct ExportService: Sendable {
         let allIDs = ids
         let bodyBytes = bytes
         let service = self
-        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Data, any Error>) in
+        do {
+            return try await build(writer, allIDs, bodyBytes, p, service)
+        } catch is XLSXExportWriter.Failure {
+            throw DomainError.conflict(field: "export", reason: "records changed while the file was written; export again")
+        }
+    }
+
+    private func build(_ writer: XLSXExportWriter, _ allIDs: [UUID], _ bodyBytes: Int, _ p: Prepared, _ service: ExportService) async throws -> Data {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Data, any Error>) in
             let thread = Thread {
                 do {
                     var next = 0

@@ -56,6 +56,7 @@ enum Page {
             nav.append(Nav(href: "/", label: tt["nav.home"]!))
             if p.has(.territoryRead) { nav.append(Nav(href: "/territories", label: tt["nav.territories"]!)) }
             if p.has(.personRead) { nav.append(Nav(href: "/population", label: tt["pop.nav"]!)) }
+            if p.has(.disputeRead) { nav.append(Nav(href: "/disputes", label: tt["nav.disputes"]!)) }
             if p.has(.personWrite) { nav.append(Nav(href: "/imports", label: tt["nav.imports"]!)) }
             if p.has(.accountRead) { nav.append(Nav(href: "/admin/users", label: tt["nav.users"]!)) }
             if p.has(.auditRead) { nav.append(Nav(href: "/audit", label: tt["nav.audit"]!)) }

@@ -64,9 +64,20 @@ extension ResidentRepository {
 
     /// The WHERE conditions of a query over `actual_residents`: grids, exact document number and
     /// phone through their blind index, name prefix, and the address filters.
-    func conditions(_ q: ResidentQuery, grids: [UUID]?) -> [any SQLExpression] {
+    ///
+    /// On SQLite the name prefix is a range (`name >= p AND name < p || U+10FFFF`), which the
+    /// name index serves under the column's binary collation (a `LIKE` would scan every row); when
+    /// an exact value or a name prefix narrows the search, `+grid_id` keeps the planner, which has
+    /// no statistics, on that index instead of walking every row of the caller's grids. PostgreSQL
+    /// keeps `LIKE 'p%'`, served by the `text_pattern_ops` index of M0014.
+    func conditions(_ q: ResidentQuery, grids: [UUID]?, dialect: String) -> [any SQLExpression] {
         var conditions: [any SQLExpression] = []
-        if let grids { conditions.append(SQLBinaryExpression(SQLColumn("grid_id"), .in, SQLBind.group(grids))) }
+        let sqlite = dialect == "sqlite"
+        let narrowed = q.idNumber != nil || q.phone != nil || !(q.namePrefix ?? "").isEmpty
+        if let grids {
+            let column: any SQLExpression = sqlite && narrowed ? SQLRaw("+grid_id") : SQLColumn("grid_id")
+            conditions.append(SQLBinaryExpression(column, .in, SQLBind.group(grids)))
+        }
         if let n = q.idNumber {
             conditions.append(SQLBinaryExpression(SQLColumn("id_number_idx"), .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: n)))))
         }
@@ -74,7 +85,11 @@ extension ResidentRepository {
             conditions.append(SQLBinaryExpression(SQLColumn("phone_idx"), .equal, SQLBind(cipher.blindIndex(ActualResident.indexKey(phone: p)))))
         }
         if let prefix = q.namePrefix, !prefix.isEmpty {
-            conditions.append(SQLQueryString("name LIKE \(bind: Self.likeEscaped(prefix) + "%") ESCAPE '\\'"))
+            if sqlite {
+                conditions.append(SQLQueryString("name >= \(bind: prefix) AND name < \(bind: prefix + "\u{10FFFF}")"))
+            } else {
+                conditions.append(SQLQueryString("name LIKE \(bind: Self.likeEscaped(prefix) + "%") ESCAPE '\\'"))
+            }
         }
         conditions += addressConditions(q, grids: grids)
         return conditions
@@ -122,7 +137,7 @@ extension ResidentRepository {
     public func count(_ q: ResidentQuery, visible v: VisibleTerritory, on db: any Database) async throws -> Int {
         guard case .some(let grids) = scope(q, v) else { return 0 }
         let sql = db as! any SQLDatabase
-        return try await sql.raw("SELECT COUNT(*) AS n FROM actual_residents WHERE \(Self.whereClause(conditions(q, grids: grids)))")
+        return try await sql.raw("SELECT COUNT(*) AS n FROM actual_residents WHERE \(Self.whereClause(conditions(q, grids: grids, dialect: sql.dialect.name)))")
             .first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
@@ -130,7 +145,7 @@ extension ResidentRepository {
     public func page(_ q: ResidentQuery, visible v: VisibleTerritory, after cursor: ResidentCursor?, limit: Int, on db: any Database) async throws -> [ActualResident] {
         guard case .some(let grids) = scope(q, v) else { return [] }
         let sql = db as! any SQLDatabase
-        var cs = conditions(q, grids: grids)
+        var cs = conditions(q, grids: grids, dialect: sql.dialect.name)
         if let c = cursor {
             cs.append(SQLQueryString("(name > \(bind: c.name) OR (name = \(bind: c.name) AND id > \(bind: c.id)))"))
         }

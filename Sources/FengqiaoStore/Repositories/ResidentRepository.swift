@@ -179,7 +179,7 @@ public struct ResidentRepository: Sendable {
     private func run(_ q: ResidentQuery, grids: [UUID]?, on sql: any SQLDatabase) async throws -> ([ActualResident], Int) {
         // The conditions (grids, blind indexes, name prefix, address filters) live in
         // ResidentRepository+Records.swift, shared with counting and keyset paging for exports.
-        let whereClause = Self.whereClause(conditions(q, grids: grids))
+        let whereClause = Self.whereClause(conditions(q, grids: grids, dialect: sql.dialect.name))
         let total = try await sql.raw("SELECT COUNT(*) AS n FROM actual_residents WHERE \(whereClause)").first()?.decode(column: "n", as: Int.self) ?? 0
         let cols = SQLList(Self.columns.map { SQLColumn($0) })
         let rows = try await sql.raw("""

@@ -1,0 +1,74 @@
+import FengqiaoCore
+import FengqiaoStore
+import Vapor
+
+/// 矛盾纠纷 pages (issue 4, first slice): the disputes the user may see (mediators: their
+/// assigned cases; grid workers: their grid's; officers and governance-centre staff: their
+/// community's), and one case with its parties (masked) and timeline. A case out of scope is 404.
+/// Opening a case audits the read of its parties, as the API does.
+struct DisputeWebController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("disputes", access: .permission(.disputeRead), use: list)
+        routes.get("disputes", ":id", access: .permission(.disputeRead), use: detail)
+    }
+
+    struct Row: Encodable {
+        var id: String
+        var summary: String
+        var category: String
+        var state: String
+        var risk: String
+        var riskCode: String
+        var level: String
+        var registered: String
+        var dueAt: String
+    }
+
+    struct ListData: Encodable { var rows: [Row]; var total: Int }
+
+    struct PartyRow: Encodable { var name: String; var role: String; var idNumber: String; var phone: String }
+    struct TimelineRow: Encodable { var at: String; var actor: String; var kind: String; var state: String; var detail: String }
+    struct DetailData: Encodable {
+        var d: Row
+        var source: String
+        var parties: [PartyRow]
+        var mediators: String
+        var settledLevel: String
+        var confirmationDeadline: String
+        var timeline: [TimelineRow]
+    }
+
+    static func stateLabel(_ s: DisputeState, _ t: [String: String]) -> String { t["dispute.state.\(s.rawValue)"] ?? s.rawValue }
+    static func levelLabel(_ l: DisputeLevel, _ t: [String: String]) -> String { t["dispute.level.\(l.rawValue)"] ?? l.rawValue }
+    static func riskLabel(_ r: RiskGrade, _ t: [String: String]) -> String { t["dispute.risk.\(r.rawValue)"] ?? r.rawValue }
+
+    static func row(_ d: DisputeRecord, _ t: [String: String]) -> Row {
+        Row(
+            id: d.id.uuidString.lowercased(), summary: d.summary, category: d.category.nameZH, state: stateLabel(d.state, t), risk: riskLabel(d.risk, t),
+            riskCode: d.risk.rawValue, level: levelLabel(d.level, t), registered: ImportWebController.time(d.registeredAt),
+            dueAt: ImportWebController.time(d.levelDueAt))
+    }
+
+    func list(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let t = Page.t(req)
+        let (items, total) = try await DisputeAPIController.service(req).list(access: DisputeService.access(p), state: nil, limit: 200, offset: 0)
+        return try await Page.render(req, "disputes", ListData(rows: items.map { Self.row($0, t) }, total: total), title: t["dispute.title"]!)
+    }
+
+    func detail(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let t = Page.t(req)
+        let svc = DisputeAPIController.service(req)
+        let id = try req.uuid("id", kind: "dispute")
+        let v = try await svc.get(id, actor: req.actor, access: DisputeService.access(p))
+        let timeline = try await svc.timeline(id, access: DisputeService.access(p))
+        let data = DetailData(
+            d: Self.row(v.dispute, t), source: v.dispute.source.nameZH,
+            parties: v.parties.map { PartyRow(name: $0.name, role: t["dispute.party.\($0.role.rawValue)"] ?? $0.role.rawValue, idNumber: $0.idNumber.map(Masking.idNumber) ?? "", phone: $0.phone?.masked ?? "") },
+            mediators: v.mediators.map(\.name).joined(separator: "、"), settledLevel: v.dispute.settledLevel.map { Self.levelLabel($0, t) } ?? "",
+            confirmationDeadline: v.judicialConfirmationDeadline?.description ?? "",
+            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName, kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: $0.detail ?? "") })
+        return try await Page.render(req, "dispute", data, title: "\(t["dispute.title"]!) · \(v.dispute.summary)")
+    }
+}
