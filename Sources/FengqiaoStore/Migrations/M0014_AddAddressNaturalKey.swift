@@ -7,7 +7,8 @@ import SQLKit
 /// the street-to-room elements), indexed, so the bulk import resolves a batch of address rows with
 /// one indexed query instead of holding every address of a grid in memory. Existing rows are
 /// backfilled. Not unique: earlier data may hold the same place twice; the import reuses the oldest.
-/// On PostgreSQL also a `text_pattern_ops` index on resident names for prefix search.
+/// Resident names are indexed with the id (the listing order); on PostgreSQL also with
+/// `text_pattern_ops` for prefix search.
 public struct M0014_AddAddressNaturalKey: AsyncMigration {
     public init() {}
     public func prepare(on database: any Database) async throws {
@@ -25,6 +26,10 @@ public struct M0014_AddAddressNaturalKey: AsyncMigration {
             try await sql.update("standard_addresses").set("address_key", to: SQLBind(a.naturalKey)).where("id", .equal, SQLBind(a.id)).run()
         }
         try await sql.create(index: "addresses_key_idx").on("standard_addresses").column("address_key").run()
+        // Search results are listed by (name, id): one index serves the name range, the order
+        // and the LIMIT, so a common surname does not sort all its rows to show the first page.
+        try await sql.drop(index: "residents_name_idx").run()
+        try await sql.create(index: "residents_name_id_idx").on("actual_residents").column("name").column("id").run()
         if sql.dialect.name == "postgresql" {
             // Name-prefix search (`LIKE 'p%'`) under any database collation.
             try await sql.raw("CREATE INDEX residents_name_pattern_idx ON actual_residents (name text_pattern_ops)").run()
@@ -34,6 +39,8 @@ public struct M0014_AddAddressNaturalKey: AsyncMigration {
         let sql = database as! any SQLDatabase
         try await sql.drop(index: "addresses_key_idx").run()
         if sql.dialect.name == "postgresql" { try await sql.drop(index: "residents_name_pattern_idx").run() }
+        try await sql.drop(index: "residents_name_id_idx").run()
+        try await sql.create(index: "residents_name_idx").on("actual_residents").column("name").run()
         try await sql.alter(table: "standard_addresses").dropColumn("address_key").run()
     }
 }
