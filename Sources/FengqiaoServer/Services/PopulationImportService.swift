@@ -236,6 +236,9 @@ public struct PopulationImportService: Sendable {
             if let w = state.residentWrite { _ = try? await w.task.value }
             throw error
         }
+        // A cancelled task ends the loop early without an error: release a reader still waiting.
+        batches.cancel()
+        try Task.checkCancellation()
         return state.report
     }
 
