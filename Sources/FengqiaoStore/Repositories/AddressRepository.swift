@@ -1,5 +1,6 @@
 import FengqiaoCore
 import FluentKit
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 
@@ -29,6 +30,19 @@ public struct AddressRepository: Sendable {
                 ]
             }
             try await BulkCopy.copy(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
+            return
+        }
+        if list.count > 50, SQLiteBulk.available(on: db) {
+            typealias B = SQLiteBulk
+            let ts = B.date(now)
+            let rows: [[SQLiteData]] = list.map { a in
+                [
+                    B.uuid(a.id), B.uuid(a.gridID), B.uuid(a.buildingID), B.text(a.divisionCode12), .text(a.street), .text(a.doorplate),
+                    B.text(a.estateName), .text(a.building), .text(a.unit), .text(a.floor), .text(a.room), .text(a.status.rawValue),
+                    .text(a.naturalKey), ts, ts,
+                ]
+            }
+            try await SQLiteBulk.insert(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
             return
         }
         for chunk in list.chunked(500) {

@@ -1,5 +1,6 @@
 import FengqiaoCore
 import FluentKit
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 
@@ -83,6 +84,11 @@ public struct AuditQuery: Sendable {
 /// appends across every application server, so the chain never forks.
 public struct AuditRepository: Sendable {
     static let advisoryLockKey: Int64 = 0x6671_6175_6469_74 // "fqaudit"
+    static let insertColumns = [
+        "seq", "at", "actor_id", "actor_name", "actor_role", "actor_scope", "action", "object_type",
+        "object_id", "fields", "purpose", "legal_basis", "result", "client_ip", "user_agent",
+        "request_id", "detail", "prev_hash", "hash",
+    ]
 
     public init() {}
 
@@ -119,6 +125,18 @@ public struct AuditRepository: Sendable {
             prevHash = entry.hash
         }
         let encoder = JSONEncoder()
+        if entries.count > 50, SQLiteBulk.available(on: db) {
+            typealias B = SQLiteBulk
+            let rows: [[SQLiteData]] = try entries.map { e in
+                [
+                    .integer(Int(e.seq)), B.date(e.at), B.uuid(e.actorID), B.text(e.actorName), B.text(e.actorRole), B.text(e.actorScope),
+                    .text(e.action.rawValue), B.text(e.objectType), B.text(e.objectID), .text(String(decoding: try encoder.encode(e.fields), as: UTF8.self)),
+                    B.text(e.purpose), B.text(e.legalBasis), .text(e.result.rawValue), B.text(e.clientIP), B.text(e.userAgent),
+                    B.text(e.requestID), B.text(e.detail), .text(e.prevHash), .text(e.hash),
+                ]
+            }
+            try await SQLiteBulk.insert(into: "audit_log", columns: Self.insertColumns, rows: rows, on: db)
+        } else {
         for chunk in entries.chunked(500) {
             var q = sql.insert(into: "audit_log")
                 .columns("seq", "at", "actor_id", "actor_name", "actor_role", "actor_scope", "action", "object_type",
@@ -134,6 +152,7 @@ public struct AuditRepository: Sendable {
                     SQLBind(entry.prevHash), SQLBind(entry.hash))
             }
             try await q.run()
+        }
         }
         if let claim = IdempotencyScope.claimID, let entry = entries.first(where: { $0.action == .create }), let type = entry.objectType, let id = entry.objectID {
             try await sql.update("idempotency_keys")

@@ -1,5 +1,6 @@
 import FengqiaoCore
 import FluentKit
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 
@@ -82,6 +83,22 @@ public struct ResidentRepository: Sendable {
                 ]
             }
             try await BulkCopy.copy(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
+            return
+        }
+        if list.count > 50, SQLiteBulk.available(on: db) {
+            typealias B = SQLiteBulk
+            let ts = B.date(now)
+            let rows: [[SQLiteData]] = list.map { r in
+                [
+                    B.uuid(r.id), B.uuid(r.gridID), B.uuid(r.residenceAddressID), .text(r.populationType.rawValue), B.bool(r.hukouSeparated),
+                    .text(r.idDocType.rawValue), .text(cipher.seal(r.idNumber)), .text(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
+                    B.bool(r.idNumberLegacy15), .text(r.name), .text(r.sex.rawValue), .text(r.birthDate.description), B.text(r.ethnicity),
+                    B.text(r.hukouAddress), .text(r.residenceReason.rawValue), .text(r.housingRelation.rawValue), B.text(r.employer),
+                    B.text(r.phone.map { cipher.seal($0.e164) }), B.text(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
+                    .text(r.registeredAt.description), B.text(r.deregisteredAt?.description), B.text(r.deregistrationReason), ts, ts,
+                ]
+            }
+            try await SQLiteBulk.insert(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
             return
         }
         for chunk in list.chunked(500) {
