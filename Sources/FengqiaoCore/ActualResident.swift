@@ -93,6 +93,11 @@ public struct ActualResident: Codable, Sendable, Equatable, Identifiable {
 
     /// The document number masked for display: a 公民身份号码 keeps the first 6 and last 4
     /// (`530481********0011`, §5.1.1); other numbers keep their last 4 at most.
+    /// The birth date as masked views show it: the year only (`1990-**-**`). The full date is the
+    /// part of the ID number its mask hides (domain spec §5.1.1), so showing it beside the masked
+    /// number would give the number away; it is revealed with the number.
+    public var maskedBirthDate: String { String(format: "%04d-**-**", birthDate.year) }
+
     public var maskedIDNumber: String {
         if idDocType.usesCitizenIDNumber || idNumber.count > 10 { return Masking.idNumber(idNumber) }
         let c = Array(idNumber)

@@ -418,4 +418,30 @@ struct DisputeTests {
             #expect(r.status == .conflict)
         }
     }
+
+    @Test("a party is linked to a registered resident only inside the caller's territory and under the same name")
+    func partyLinkIsScoped() async throws {
+        try await withApp { app in
+            let f = try await Self.fixture(app)
+            // 张三 lives at an address of grid A.
+            let r = try await apiCall(app, .POST, "/api/v1/residents", token: f.workerA,
+                                      json: PopulationTests.residentJSON(address: f.addressA, idNumber: Self.partyID, name: "张三"))
+            #expect(r.status == .created, "\(r.body.string)")
+            struct Linked: Decodable { var residentId: UUID? }
+            struct Detail: Decodable { var parties: [Linked] }
+            // Grid A's worker: linked.
+            let a = try await apiCall(app, .POST, "/api/v1/disputes", token: f.workerA, json: Self.disputeJSON(grid: f.t.gridA.id))
+            #expect(a.status == .created, "\(a.body.string)")
+            #expect(try json(a, as: Detail.self).parties.first?.residentId != nil)
+            // Grid B's worker naming the same ID number: no link, so nothing tells them the person exists elsewhere.
+            let b = try await apiCall(app, .POST, "/api/v1/disputes", token: f.workerB, json: Self.disputeJSON(grid: f.t.gridB.id))
+            #expect(b.status == .created, "\(b.body.string)")
+            #expect(try json(b, as: Detail.self).parties.first?.residentId == nil)
+            // The right ID number under another name is not linked either.
+            let c = try await apiCall(app, .POST, "/api/v1/disputes", token: f.workerA,
+                                      json: Self.disputeJSON(grid: f.t.gridA.id).replacingOccurrences(of: "张三", with: "王五"))
+            #expect(c.status == .created, "\(c.body.string)")
+            #expect(try json(c, as: Detail.self).parties.first?.residentId == nil)
+        }
+    }
 }

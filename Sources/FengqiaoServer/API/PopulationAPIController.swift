@@ -78,7 +78,8 @@ struct PopulationAPIController: RouteCollection {
         var idNumberLegacy15: Bool
         var name: String
         var sex: Sex
-        var birthDate: CalendarDate
+        /// Masked (`1990-**-**`): see `ActualResident.maskedBirthDate`.
+        var birthDate: String
         var ethnicity: String?
         var hukouAddress: String?
         var residenceAddressId: UUID
@@ -103,7 +104,7 @@ struct PopulationAPIController: RouteCollection {
             idNumberLegacy15 = r.idNumberLegacy15
             name = r.name
             sex = r.sex
-            birthDate = r.birthDate
+            birthDate = r.maskedBirthDate
             ethnicity = r.ethnicity
             hukouAddress = r.hukouAddress
             residenceAddressId = r.residenceAddressID

@@ -35,7 +35,7 @@ enum ResidentExportTable {
     static func cells(_ row: ResidentExportRow, _ t: [String: String]) -> [String] {
         let r = row.resident
         return [
-            r.name, t["pop.sex.\(r.sex.rawValue)"] ?? r.sex.chineseName, r.birthDate.description, r.idDocType.chineseName, r.maskedIDNumber,
+            r.name, t["pop.sex.\(r.sex.rawValue)"] ?? r.sex.chineseName, r.maskedBirthDate, r.idDocType.chineseName, r.maskedIDNumber,
             t["pop.type.\(r.populationType.rawValue)"] ?? r.populationType.rawValue, r.hukouSeparated ? (t["common.yes"] ?? "yes") : (t["common.no"] ?? "no"),
             r.maskedPhone ?? "", row.address?.formatted() ?? "", row.gridName,
             t["pop.reason.\(r.residenceReason.rawValue)"] ?? r.residenceReason.rawValue, t["pop.housing.\(r.housingRelation.rawValue)"] ?? r.housingRelation.rawValue,

@@ -174,8 +174,13 @@ public struct DisputeService: Sendable {
                 do { residentID = try await residents.find(r, visible: access.visible, on: app.store.db).id } catch DomainError.notFound {
                     throw DomainError.invalidField(field: "parties[\(n)].residentId", reason: "no such resident in your territory")
                 }
-            } else if let number {
-                residentID = try await residents.holders(ofIDNumbers: [number], on: app.store.db)[number]?.id
+            } else if let number, let holder = try await residents.holders(ofIDNumbers: [number], on: app.store.db)[number] {
+                // Linked only to a resident the caller may see and whose name matches: a link to
+                // anyone else would tell the caller that the person lives outside their territory.
+                do {
+                    let r = try await residents.find(holder.id, visible: access.visible, on: app.store.db)
+                    if r.name == name { residentID = r.id }
+                } catch DomainError.notFound {}
             }
             parties.append(DisputeParty(id: UUID(), seq: n + 1, role: p.role ?? (n == 0 ? .applicant : .respondent), name: name, residentID: residentID, idNumber: number, phone: phone))
         }

@@ -38,7 +38,7 @@ enum PopulationViews {
 
     static func resident(_ r: ActualResident, _ t: [String: String]) -> Resident {
         Resident(
-            id: r.id.uuidString.lowercased(), name: r.name, sex: t["pop.sex.\(r.sex.rawValue)"] ?? r.sex.chineseName, birthDate: r.birthDate.description,
+            id: r.id.uuidString.lowercased(), name: r.name, sex: t["pop.sex.\(r.sex.rawValue)"] ?? r.sex.chineseName, birthDate: r.maskedBirthDate,
             idDocType: r.idDocType.chineseName, idNumber: r.maskedIDNumber, legacy15: r.idNumberLegacy15,
             populationType: t["pop.type.\(r.populationType.rawValue)"] ?? r.populationType.rawValue,
             hukouSeparated: r.hukouSeparated ? t["common.yes"]! : t["common.no"]!, ethnicity: r.ethnicity, hukouAddress: r.hukouAddress,

@@ -128,7 +128,7 @@ struct PopulationWebController: RouteCollection {
         let states = withState ? try await ResidentRepository(cipher: app.cipher).verificationStates(items.map(\.id), on: app.store.db) : [:]
         return items.map { r in
             PopulationViews.Row(
-                id: r.id.uuidString.lowercased(), name: r.name, sex: t["pop.sex.\(r.sex.rawValue)"] ?? "", birthDate: r.birthDate.description,
+                id: r.id.uuidString.lowercased(), name: r.name, sex: t["pop.sex.\(r.sex.rawValue)"] ?? "", birthDate: r.maskedBirthDate,
                 idNumber: r.maskedIDNumber, phone: r.maskedPhone, populationType: t["pop.type.\(r.populationType.rawValue)"] ?? "",
                 address: addrs[r.residenceAddressID]?.formatted() ?? "", addressID: r.residenceAddressID.uuidString.lowercased(),
                 gridName: gridNames[r.gridID] ?? "", deregistered: r.deregisteredAt != nil,
@@ -165,9 +165,10 @@ struct PopulationWebController: RouteCollection {
         let res: Response
         switch prepared.format {
         case .csv:
-            res = Response(status: .ok, body: .init(asyncStream: { writer in
+            // Managed: the stream is ended (or failed) whatever happens, e.g. when the client
+            // goes away mid-download, instead of tripping Vapor's unfinished-writer assertion.
+            res = Response(status: .ok, body: .init(managedAsyncStream: { writer in
                 try await svc.writeCSV(prepared) { text in try await writer.write(.buffer(ByteBuffer(string: text))) }
-                try await writer.write(.end)
             }))
         case .xlsx:
             res = Response(status: .ok, body: .init(data: try await svc.xlsx(prepared)))
