@@ -401,4 +401,17 @@ struct PopulationTests {
             for n in needles { #expect(!line.contains(n), "log line contains \(n): \(line.prefix(300))") }
         }
     }
+
+    @Test("an ID number or phone in a URL query is refused, naming the parameter")
+    func exactValuesNeverInURLs() async throws {
+        try await withApp { app in
+            let f = try await Self.fixture(app)
+            for key in ["idNumber", "phone"] {
+                let r = try await apiCall(app, .GET, "/api/v1/residents?\(key)=13800138000", token: f.tokenA)
+                #expect(r.status == .unprocessableEntity, "\(r.body.string)")
+                #expect(problem(r)?.errors?.first?.field == key)
+            }
+            #expect(try await apiCall(app, .GET, "/api/v1/residents?q=李", token: f.tokenA).status == .ok)
+        }
+    }
 }

@@ -159,8 +159,12 @@ struct PopulationAPIController: RouteCollection {
     func residents(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         let (limit, offset) = try Self.paging(req)
+        // Exact values never travel in a URL (access logs, browser history, proxies keep them).
+        for key in ["idNumber", "phone"] where req.query[String.self, at: key] != nil {
+            throw DomainError.invalidField(field: key, reason: "must not be sent in the URL; use POST /api/v1/residents/search with it in the body")
+        }
         let input = PopulationService.SearchInput(
-            idNumber: req.query[String.self, at: "idNumber"], phone: req.query[String.self, at: "phone"], name: req.query[String.self, at: "q"],
+            name: req.query[String.self, at: "q"],
             gridId: try Self.gridFilter(req), limit: limit, offset: offset)
         let (items, total) = try await PopulationService(req.fengqiao).residents(try input.query(), visible: p.visible)
         return try JSONOut.response(Page(items: items.map { ResidentDTO($0) }, total: total))
