@@ -225,4 +225,23 @@ struct PopulationImportTests {
             #expect(again.imported == 0 && again.addressesCreated == 0 && again.unchanged == 2_003 && again.flagged.count == 2)
         }
     }
+
+    @Test("the same ID number at the same address under another name is flagged on the name, not counted unchanged")
+    func sameNumberOtherName() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let url = try Self.file(Self.header + Self.row("张三", Self.id(1), grid: g) + Self.row("张三丰", Self.id(1), grid: g))
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url)
+            #expect(r.imported == 1 && r.unchanged == 0)
+            #expect(r.flagged.map(\.line) == [3] && r.flagged.first?.column == "姓名", "\(r.flagged)")
+            // Again, against the stored record.
+            let again = try Self.file(Self.header + Self.row("张三丰", Self.id(1), grid: g))
+            defer { try? FileManager.default.removeItem(at: again) }
+            let r2 = try await Self.importResidents(app, again)
+            #expect(r2.imported == 0 && r2.unchanged == 0 && r2.flagged.map(\.line) == [2])
+            #expect(try await Self.counts(app).residents == 1)
+        }
+    }
 }

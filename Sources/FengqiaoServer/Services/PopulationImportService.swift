@@ -545,7 +545,7 @@ public struct PopulationImportService: Sendable {
                 try await residents.lockIDNumbers(batch.map(\.validated.value.idNumber), on: db)
                 let holders = try await residents.holders(ofIDNumbers: batch.map(\.validated.value.idNumber), on: db)
                 var keys = try await addresses.activeIDs(forKeys: batch.compactMap { $0.newAddress?.naturalKey }, on: db)
-                var seen: [String: UUID] = [:]
+                var seen: [String: (address: UUID, name: String)] = [:]
                 var newAddresses: [StandardAddress] = []
                 var accepted: [Validated<ActualResident>] = []
                 for p in batch {
@@ -556,15 +556,21 @@ public struct PopulationImportService: Sendable {
                         if let id = keys[a.naturalKey] { r.residenceAddressID = id } else { create = a }
                     }
                     let v = Validated(value: r, warnings: p.validated.warnings)
-                    if let h = holders[number]?.addressID ?? seen[number] {
-                        if h == v.value.residenceAddressID { o.unchanged += 1 } else { o.flaggedLines.append(p.line) }
+                    if let h = holders[number].map({ (address: $0.addressID, name: $0.name ?? r.name) }) ?? seen[number] {
+                        if h.address != v.value.residenceAddressID {
+                            o.flaggedLines.append(p.line)
+                        } else if h.name != r.name {
+                            o.renamedLines.append(p.line)
+                        } else {
+                            o.unchanged += 1
+                        }
                         continue
                     }
                     if let a = create {
                         newAddresses.append(a)
                         keys[a.naturalKey] = a.id
                     }
-                    seen[number] = v.value.residenceAddressID
+                    seen[number] = (v.value.residenceAddressID, r.name)
                     accepted.append(v)
                 }
                 try await addresses.insert(newAddresses, on: db, now: now)
@@ -587,6 +593,8 @@ public struct PopulationImportService: Sendable {
         var addressesCreated = 0
         var unchanged = 0
         var flaggedLines: [Int] = []
+        /// Same ID number at the same address under another name: flagged, not written.
+        var renamedLines: [Int] = []
     }
 
     /// The batch being written while the next one is validated.
@@ -610,6 +618,10 @@ public struct PopulationImportService: Sendable {
             for line in o.flaggedLines {
                 state.report.flagged.append(RowIssue(line: line, column: state.column("idNumber", state.mapping), reason: Self.flagReason))
             }
+            for line in o.renamedLines {
+                state.report.flagged.append(RowIssue(line: line, column: state.column("name", state.mapping), reason: Self.renamedReason))
+            }
+            state.report.flagged.sort { $0.line < $1.line }
         } catch {
             app.store.logger.warning("import: resident batch write failed, retrying row by row: \(String(reflecting: type(of: error)))")
             try await w.retry(state, w.rows)
@@ -617,6 +629,7 @@ public struct PopulationImportService: Sendable {
     }
 
     static let flagReason = "the person is already registered at another address; verify before moving the record"
+    static let renamedReason = "this ID number is registered at this address under another name; verify which is right (not written)"
 
     // MARK: Cell parsing
 

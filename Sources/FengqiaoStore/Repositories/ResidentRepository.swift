@@ -40,9 +40,12 @@ public struct ResidentQuery: Sendable {
 public struct ResidentHolder: Sendable, Equatable {
     public var id: UUID
     public var addressID: UUID
-    public init(id: UUID, addressID: UUID) {
+    /// The holder's name (the bulk import compares it with the row's).
+    public var name: String?
+    public init(id: UUID, addressID: UUID, name: String? = nil) {
         self.id = id
         self.addressID = addressID
+        self.name = name
     }
 }
 
@@ -136,13 +139,14 @@ public struct ResidentRepository: Sendable {
         for n in numbers { byIndex[cipher.blindIndex(ActualResident.indexKey(idNumber: n))] = n }
         var found: [String: ResidentHolder] = [:]
         for chunk in Array(byIndex.keys).chunked(500) {
-            let rows = try await sql.select().column("id").column("address_id").column("id_number_idx").from("actual_residents")
+            let rows = try await sql.select().column("id").column("address_id").column("id_number_idx").column("name").from("actual_residents")
                 .where("id_number_idx", .in, SQLBind.group(Array(chunk)))
                 .where("deregistered_at", .is, SQLLiteral.null)
                 .orderBy("created_at").all()
             for r in rows {
                 guard let n = byIndex[try r.decode(column: "id_number_idx", as: String.self)], found[n] == nil else { continue }
-                found[n] = ResidentHolder(id: try r.decode(column: "id", as: UUID.self), addressID: try r.decode(column: "address_id", as: UUID.self))
+                found[n] = ResidentHolder(id: try r.decode(column: "id", as: UUID.self), addressID: try r.decode(column: "address_id", as: UUID.self),
+                                          name: try r.decode(column: "name", as: String.self))
             }
         }
         return found
