@@ -36,3 +36,19 @@ public enum Masking {
         return String(first) + String(repeating: "*", count: max(1, s.count - 1))
     }
 }
+
+/// The stated purpose of revealing a masked value (domain spec §7.3, §7.4 purpose limitation).
+public enum RevealPurpose {
+    /// The purpose, trimmed: 2–200 characters, no control characters (it is written to the
+    /// audit trail and shown to auditors as text).
+    /// - Throws: `DomainError.invalidField("purpose", …)`.
+    public static func validated(_ raw: String?) throws(DomainError) -> String {
+        let why = (raw ?? "").trimmed
+        guard why.count >= 2 else { throw .invalidField(field: "purpose", reason: "state why the value is needed (at least 2 characters)") }
+        guard why.count <= 200 else { throw .invalidField(field: "purpose", reason: "must have at most 200 characters") }
+        guard !why.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidField(field: "purpose", reason: "must not contain control characters")
+        }
+        return why
+    }
+}

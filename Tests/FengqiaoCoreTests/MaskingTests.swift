@@ -59,3 +59,14 @@ struct MaskingTests {
         #expect(Masking.name("") == "")
     }
 }
+
+@Suite("reveal purpose")
+struct RevealPurposeTests {
+    @Test("a purpose is 2–200 characters of text, trimmed; control characters are refused")
+    func rules() throws {
+        #expect(try RevealPurpose.validated("  核实身份 ") == "核实身份")
+        for bad in [nil, "", " x ", "\u{0}\u{0}", "核\u{7}实", String(repeating: "查", count: 201)] as [String?] {
+            #expect(throws: DomainError.self) { try RevealPurpose.validated(bad) }
+        }
+    }
+}

@@ -240,9 +240,6 @@ enum RecordRules {
 
     /// The stated purpose of a reveal (§7.3): 2–200 characters after trimming.
     static func purpose(_ raw: String?) throws(DomainError) -> String {
-        let why = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard why.count >= 2 else { throw .invalidField(field: "purpose", reason: "state why the value is needed (at least 2 characters)") }
-        guard why.count <= 200 else { throw .invalidField(field: "purpose", reason: "must have at most 200 characters") }
-        return why
+        try RevealPurpose.validated(raw)
     }
 }

@@ -176,9 +176,7 @@ public struct PopulationService: Sendable {
     /// - Throws: `DomainError.invalidField("purpose" | "field", …)`, `.notFound("resident")`.
     public func reveal(_ id: UUID, field: RevealField?, purpose: String?, actor: Actor, visible: VisibleTerritory) async throws -> String {
         guard let field else { throw DomainError.invalidField(field: "field", reason: "is required (idNumber or phone)") }
-        let why = (purpose ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard why.count >= 2 else { throw DomainError.invalidField(field: "purpose", reason: "state why the value is needed (at least 2 characters)") }
-        guard why.count <= 200 else { throw DomainError.invalidField(field: "purpose", reason: "must have at most 200 characters") }
+        let why = try RevealPurpose.validated(purpose)
         let r = try await residents.find(id, visible: visible, on: app.store.db)
         let value: String
         switch field {
