@@ -55,7 +55,7 @@ public struct CheckedPhoto: Sendable, Hashable {
         }
         format = f
         byteCount = data.count
-        sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        sha256 = Hex.lowercase(SHA256.hash(data: data))
     }
 
     /// Whether `s` has the shape of a stored content hash (64 lower-case hex digits), so that a

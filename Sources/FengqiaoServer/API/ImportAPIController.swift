@@ -265,35 +265,14 @@ enum StreamedIdempotency {
     static func claim(_ req: Request, owner: UUID, key: String, hash: String) async throws -> Claim {
         let repo = req.fengqiao.idempotency
         let ownerKey = owner.uuidString.lowercased()
-        enum Found: Sendable { case claimed(UUID), replay(Int, String?, String?, String?), applied(UUID, String?), inFlight, mismatch }
-        let found: Found = try await req.fengqiao.store.write { db in
-            if let existing = try await repo.find(owner: ownerKey, key: key, on: db) {
-                guard existing.requestHash == hash else { return .mismatch }
-                if let status = existing.status { return .replay(status, existing.contentType, existing.body, existing.location) }
-                if existing.appliedAt != nil { return .applied(existing.id!, existing.objectID) }
-                if existing.createdAt < Date().addingTimeInterval(-60) {
-                    existing.createdAt = Date()
-                    try await repo.save(existing, on: db)
-                    return .claimed(existing.id!)
-                }
-                return .inFlight
-            }
-            let m = IdempotencyKeyModel()
-            m.id = UUID()
-            m.owner = ownerKey
-            m.key = key
-            m.requestHash = hash
-            m.createdAt = Date()
-            try await repo.save(m, on: db)
-            return .claimed(m.id!)
-        }
+        let found = try await req.fengqiao.store.write { db in try await repo.claim(owner: ownerKey, key: key, hash: hash, on: db) }
         switch found {
         case .claimed(let id): return .claimed(id)
         case .mismatch: throw IdempotencyError(status: .unprocessableEntity, reason: "This Idempotency-Key was already used with a different request.")
         case .inFlight: throw IdempotencyError(status: .conflict, reason: "A request with this Idempotency-Key is still being processed.")
         case .replay(let status, let type, let body, let location):
             return .answer(IdempotencyMiddleware.replayed(status: status, type: type, body: body, location: location))
-        case .applied(let claim, let objectID):
+        case .appliedUnanswered(let claim, _, let objectID):
             // The job was stored but the answer was lost (the server stopped in between).
             guard let objectID, let jobID = UUID(uuidString: objectID) else {
                 throw IdempotencyError(status: .conflict, reason: "The request with this Idempotency-Key was applied, but its answer was lost; list your imports.")

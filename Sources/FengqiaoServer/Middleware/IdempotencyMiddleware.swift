@@ -22,35 +22,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
         let repo = req.fengqiao.idempotency
         let store = req.fengqiao.store
 
-        enum Claim: Sendable {
-            case claimed(UUID)
-            case replay(Int, String?, String?, String?)
-            case appliedUnanswered(UUID, String?, String?)
-            case inFlight, mismatch
-        }
-        let claim: Claim = try await store.write { db in
-            if let existing = try await repo.find(owner: owner, key: key, on: db) {
-                guard existing.requestHash == hash else { return .mismatch }
-                if let status = existing.status { return .replay(status, existing.contentType, existing.body, existing.location) }
-                if existing.appliedAt != nil { return .appliedUnanswered(existing.id!, existing.objectType, existing.objectID) }
-                if existing.createdAt < Date().addingTimeInterval(-60) {
-                    // The first attempt died before its transaction committed: nothing of it
-                    // remains, so this one may run.
-                    existing.createdAt = Date()
-                    try await repo.save(existing, on: db)
-                    return .claimed(existing.id!)
-                }
-                return .inFlight
-            }
-            let m = IdempotencyKeyModel()
-            m.id = UUID()
-            m.owner = owner
-            m.key = key
-            m.requestHash = hash
-            m.createdAt = Date()
-            try await repo.save(m, on: db)
-            return .claimed(m.id!)
-        }
+        let claim = try await store.write { db in try await repo.claim(owner: owner, key: key, hash: hash, on: db) }
         switch claim {
         case .mismatch:
             throw IdempotencyError(status: .unprocessableEntity, reason: "This Idempotency-Key was already used with a different request body.")

@@ -35,7 +35,7 @@ public struct PhotoStore: Sendable {
     /// The bytes of a stored photo, verified against their hash.
     public func get(_ sha256: String) -> Data? {
         guard CheckedPhoto.isContentHash(sha256), let d = FileManager.default.contents(atPath: path(sha256)) else { return nil }
-        let h = SHA256.hash(data: d).map { String(format: "%02x", $0) }.joined()
+        let h = Hex.lowercase(SHA256.hash(data: d))
         return h == sha256 ? d : nil
     }
 }

@@ -186,6 +186,48 @@ public struct IdempotencyRepository: Sendable {
 
     public func save(_ m: IdempotencyKeyModel, on db: any Database) async throws { try await m.save(on: db) }
 
+    /// What a request carrying an `Idempotency-Key` finds.
+    public enum Claim: Sendable {
+        /// First use (or a retry of an attempt that died uncommitted over 60 s ago): run it under this claim.
+        case claimed(UUID)
+        /// The first attempt's stored answer.
+        case replay(status: Int, contentType: String?, body: String?, location: String?)
+        /// The first attempt committed but its answer was not stored; the record it created.
+        case appliedUnanswered(UUID, objectType: String?, objectID: String?)
+        /// The first attempt is still running.
+        case inFlight
+        /// The key was used with another request (`hash` differs).
+        case mismatch
+    }
+
+    /// Finds or creates the claim of (`owner`, `key`) for a request whose content hashes to
+    /// `hash`, in one transaction (call inside `Store.write`). An unapplied claim older than 60 s
+    /// belonged to an attempt that died before its transaction committed: nothing of it remains,
+    /// so it is taken over.
+    public func claim(owner: String, key: String, hash: String, now: Date = Date(), on db: any Database) async throws -> Claim {
+        if let existing = try await find(owner: owner, key: key, on: db) {
+            guard existing.requestHash == hash else { return .mismatch }
+            if let status = existing.status {
+                return .replay(status: status, contentType: existing.contentType, body: existing.body, location: existing.location)
+            }
+            if existing.appliedAt != nil { return .appliedUnanswered(existing.id!, objectType: existing.objectType, objectID: existing.objectID) }
+            if existing.createdAt < now.addingTimeInterval(-60) {
+                existing.createdAt = now
+                try await save(existing, on: db)
+                return .claimed(existing.id!)
+            }
+            return .inFlight
+        }
+        let m = IdempotencyKeyModel()
+        m.id = UUID()
+        m.owner = owner
+        m.key = key
+        m.requestHash = hash
+        m.createdAt = now
+        try await save(m, on: db)
+        return .claimed(m.id!)
+    }
+
     public func find(_ id: UUID, on db: any Database) async throws -> IdempotencyKeyModel? {
         try await IdempotencyKeyModel.find(id, on: db)
     }

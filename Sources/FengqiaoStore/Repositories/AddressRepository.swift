@@ -18,44 +18,16 @@ public struct AddressRepository: Sendable {
         try await insert([a], on: db, now: now)
     }
 
-    /// Inserts new addresses with multi-row `INSERT`s of at most 500 rows (call inside `Store.write`).
+    /// Inserts new addresses in multi-row writes (`BulkInsert`; call inside `Store.write`).
     public func insert(_ list: [StandardAddress], on db: any Database, now: Date = Date()) async throws {
-        let sql = db as! any SQLDatabase
-        if list.count > 50, BulkCopy.available(on: db) {
-            let ts = BulkCopy.timestamp(now)
-            let rows: [[BulkCopy.Value]] = list.map { a in
-                [
-                    BulkCopy.uuid(a.id), BulkCopy.uuid(a.gridID), BulkCopy.uuid(a.buildingID), a.divisionCode12, a.street, a.doorplate,
-                    a.estateName, a.building, a.unit, a.floor, a.room, a.status.rawValue, a.naturalKey, ts, ts,
-                ]
-            }
-            try await BulkCopy.copy(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
-            return
+        let rows: [[BulkValue]] = list.map { a in
+            [
+                .uuid(a.id), .uuid(a.gridID), .uuid(a.buildingID), .text(a.divisionCode12), .text(a.street), .text(a.doorplate),
+                .text(a.estateName), .text(a.building), .text(a.unit), .text(a.floor), .text(a.room), .text(a.status.rawValue),
+                .text(a.naturalKey), .date(now), .date(now),
+            ]
         }
-        if list.count > 50, SQLiteBulk.available(on: db) {
-            typealias B = SQLiteBulk
-            let ts = B.date(now)
-            let rows: [[SQLiteData]] = list.map { a in
-                [
-                    B.uuid(a.id), B.uuid(a.gridID), B.uuid(a.buildingID), B.text(a.divisionCode12), .text(a.street), .text(a.doorplate),
-                    B.text(a.estateName), .text(a.building), .text(a.unit), .text(a.floor), .text(a.room), .text(a.status.rawValue),
-                    .text(a.naturalKey), ts, ts,
-                ]
-            }
-            try await SQLiteBulk.insert(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
-            return
-        }
-        for chunk in list.chunked(500) {
-            var q = sql.insert(into: "standard_addresses").columns(Self.columns + ["address_key", "created_at", "updated_at"])
-            for a in chunk {
-                q = q.values([
-                    SQLBind(a.id), SQLBind(a.gridID), SQLBind(a.buildingID), SQLBind(a.divisionCode12), SQLBind(a.street), SQLBind(a.doorplate),
-                    SQLBind(a.estateName), SQLBind(a.building), SQLBind(a.unit), SQLBind(a.floor), SQLBind(a.room), SQLBind(a.status.rawValue),
-                    SQLBind(a.naturalKey), SQLBind(now), SQLBind(now),
-                ] as [any SQLExpression])
-            }
-            try await q.run()
-        }
+        try await BulkInsert.insert(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
     }
 
     /// Active addresses by `StandardAddress.naturalKey`, in any territory (the caller resolves

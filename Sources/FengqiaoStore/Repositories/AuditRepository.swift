@@ -125,35 +125,16 @@ public struct AuditRepository: Sendable {
             prevHash = entry.hash
         }
         let encoder = JSONEncoder()
-        if entries.count > 50, SQLiteBulk.available(on: db) {
-            typealias B = SQLiteBulk
-            let rows: [[SQLiteData]] = try entries.map { e in
-                [
-                    .integer(Int(e.seq)), B.date(e.at), B.uuid(e.actorID), B.text(e.actorName), B.text(e.actorRole), B.text(e.actorScope),
-                    .text(e.action.rawValue), B.text(e.objectType), B.text(e.objectID), .text(String(decoding: try encoder.encode(e.fields), as: UTF8.self)),
-                    B.text(e.purpose), B.text(e.legalBasis), .text(e.result.rawValue), B.text(e.clientIP), B.text(e.userAgent),
-                    B.text(e.requestID), B.text(e.detail), .text(e.prevHash), .text(e.hash),
-                ]
-            }
-            try await SQLiteBulk.insert(into: "audit_log", columns: Self.insertColumns, rows: rows, on: db)
-        } else {
-        for chunk in entries.chunked(500) {
-            var q = sql.insert(into: "audit_log")
-                .columns("seq", "at", "actor_id", "actor_name", "actor_role", "actor_scope", "action", "object_type",
-                         "object_id", "fields", "purpose", "legal_basis", "result", "client_ip", "user_agent",
-                         "request_id", "detail", "prev_hash", "hash")
-            for entry in chunk {
-                q = q.values(
-                    SQLBind(entry.seq), SQLBind(entry.at), SQLBind(entry.actorID), SQLBind(entry.actorName),
-                    SQLBind(entry.actorRole), SQLBind(entry.actorScope), SQLBind(entry.action.rawValue),
-                    SQLBind(entry.objectType), SQLBind(entry.objectID), SQLBind(String(decoding: try encoder.encode(entry.fields), as: UTF8.self)),
-                    SQLBind(entry.purpose), SQLBind(entry.legalBasis), SQLBind(entry.result.rawValue),
-                    SQLBind(entry.clientIP), SQLBind(entry.userAgent), SQLBind(entry.requestID), SQLBind(entry.detail),
-                    SQLBind(entry.prevHash), SQLBind(entry.hash))
-            }
-            try await q.run()
+        let rows: [[BulkValue]] = try entries.map { e in
+            [
+                .int(Int(e.seq)), .date(e.at), .uuid(e.actorID), .text(e.actorName), .text(e.actorRole), .text(e.actorScope),
+                .text(e.action.rawValue), .text(e.objectType), .text(e.objectID), .text(String(decoding: try encoder.encode(e.fields), as: UTF8.self)),
+                .text(e.purpose), .text(e.legalBasis), .text(e.result.rawValue), .text(e.clientIP), .text(e.userAgent),
+                .text(e.requestID), .text(e.detail), .text(e.prevHash), .text(e.hash),
+            ]
         }
-        }
+        // No COPY: its timestamps keep milliseconds, and the chain hashes `at` as written.
+        try await BulkInsert.insert(into: "audit_log", columns: Self.insertColumns, rows: rows, copy: false, on: db)
         if let claim = IdempotencyScope.claimID, let entry = entries.first(where: { $0.action == .create }), let type = entry.objectType, let id = entry.objectID {
             try await sql.update("idempotency_keys")
                 .set("object_type", to: SQLBind(type)).set("object_id", to: SQLBind(id))

@@ -69,56 +69,20 @@ public struct ResidentRepository: Sendable {
         try await insert([r], on: db, now: now)
     }
 
-    /// Inserts new residents with multi-row `INSERT`s of at most 500 rows (call inside
-    /// `Store.write`); the document number and phone are sealed and indexed on the way.
+    /// Inserts new residents in multi-row writes (`BulkInsert`; call inside `Store.write`); the
+    /// document number and phone are sealed and indexed on the way.
     public func insert(_ list: [ActualResident], on db: any Database, now: Date = Date()) async throws {
-        let sql = db as! any SQLDatabase
-        if list.count > 50, BulkCopy.available(on: db) {
-            let ts = BulkCopy.timestamp(now)
-            let rows: [[BulkCopy.Value]] = list.map { r in
-                [
-                    BulkCopy.uuid(r.id), BulkCopy.uuid(r.gridID), BulkCopy.uuid(r.residenceAddressID), r.populationType.rawValue, BulkCopy.bool(r.hukouSeparated),
-                    r.idDocType.rawValue, cipher.seal(r.idNumber), cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber)),
-                    BulkCopy.bool(r.idNumberLegacy15), r.name, r.sex.rawValue, r.birthDate.description, r.ethnicity,
-                    r.hukouAddress, r.residenceReason.rawValue, r.housingRelation.rawValue, r.employer,
-                    r.phone.map { cipher.seal($0.e164) }, r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) },
-                    r.registeredAt.description, r.deregisteredAt?.description, r.deregistrationReason, ts, ts,
-                ]
-            }
-            try await BulkCopy.copy(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
-            return
+        let rows: [[BulkValue]] = list.map { r in
+            [
+                .uuid(r.id), .uuid(r.gridID), .uuid(r.residenceAddressID), .text(r.populationType.rawValue), .bool(r.hukouSeparated),
+                .text(r.idDocType.rawValue), .text(cipher.seal(r.idNumber)), .text(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
+                .bool(r.idNumberLegacy15), .text(r.name), .text(r.sex.rawValue), .text(r.birthDate.description), .text(r.ethnicity),
+                .text(r.hukouAddress), .text(r.residenceReason.rawValue), .text(r.housingRelation.rawValue), .text(r.employer),
+                .text(r.phone.map { cipher.seal($0.e164) }), .text(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
+                .text(r.registeredAt.description), .text(r.deregisteredAt?.description), .text(r.deregistrationReason), .date(now), .date(now),
+            ]
         }
-        if list.count > 50, SQLiteBulk.available(on: db) {
-            typealias B = SQLiteBulk
-            let ts = B.date(now)
-            let rows: [[SQLiteData]] = list.map { r in
-                [
-                    B.uuid(r.id), B.uuid(r.gridID), B.uuid(r.residenceAddressID), .text(r.populationType.rawValue), B.bool(r.hukouSeparated),
-                    .text(r.idDocType.rawValue), .text(cipher.seal(r.idNumber)), .text(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
-                    B.bool(r.idNumberLegacy15), .text(r.name), .text(r.sex.rawValue), .text(r.birthDate.description), B.text(r.ethnicity),
-                    B.text(r.hukouAddress), .text(r.residenceReason.rawValue), .text(r.housingRelation.rawValue), B.text(r.employer),
-                    B.text(r.phone.map { cipher.seal($0.e164) }), B.text(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
-                    .text(r.registeredAt.description), B.text(r.deregisteredAt?.description), B.text(r.deregistrationReason), ts, ts,
-                ]
-            }
-            try await SQLiteBulk.insert(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
-            return
-        }
-        for chunk in list.chunked(500) {
-            var q = sql.insert(into: "actual_residents").columns(Self.columns + ["created_at", "updated_at"])
-            for r in chunk {
-                q = q.values([
-                    SQLBind(r.id), SQLBind(r.gridID), SQLBind(r.residenceAddressID), SQLBind(r.populationType.rawValue), SQLBind(r.hukouSeparated),
-                    SQLBind(r.idDocType.rawValue), SQLBind(cipher.seal(r.idNumber)), SQLBind(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
-                    SQLBind(r.idNumberLegacy15), SQLBind(r.name), SQLBind(r.sex.rawValue), SQLBind(r.birthDate.description), SQLBind(r.ethnicity),
-                    SQLBind(r.hukouAddress), SQLBind(r.residenceReason.rawValue), SQLBind(r.housingRelation.rawValue), SQLBind(r.employer),
-                    SQLBind(r.phone.map { cipher.seal($0.e164) }), SQLBind(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
-                    SQLBind(r.registeredAt.description), SQLBind(r.deregisteredAt?.description), SQLBind(r.deregistrationReason),
-                    SQLBind(now), SQLBind(now),
-                ] as [any SQLExpression])
-            }
-            try await q.run()
-        }
+        try await BulkInsert.insert(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
     }
 
     /// `lockIDNumber` for many numbers at once, in a fixed order so two importers cannot deadlock.
