@@ -23,3 +23,10 @@ public enum DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// The value `body` finds, or nil when it throws `DomainError.notFound` (a record that is absent
+/// or outside the caller's territory); any other error — a failed query — is rethrown instead of
+/// being mistaken for absence, as `try?` would.
+public func ifFound<T>(_ body: () async throws -> T) async throws -> T? {
+    do { return try await body() } catch DomainError.notFound { return nil }
+}

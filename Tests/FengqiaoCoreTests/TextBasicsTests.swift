@@ -32,4 +32,13 @@ struct TextBasicsTests {
         #expect(ms == 1_764_000_000_000)
         #expect(Set((0..<1000).map { _ in UUID.timeOrdered(at: t) }).count == 1000)
     }
+
+    @Test("ifFound maps only notFound to nil; other errors are rethrown")
+    func ifFoundRule() async throws {
+        #expect(try await ifFound { 7 } == 7)
+        #expect(try await ifFound { () async throws -> Int in throw DomainError.notFound(kind: "grid") } == nil)
+        await #expect(throws: DomainError.self) {
+            _ = try await ifFound { () async throws -> Int in throw DomainError.invalidField(field: "x", reason: "y") }
+        }
+    }
 }

@@ -529,7 +529,7 @@ public struct DisputeService: Sendable {
         } else if let p = i.location {
             guard (-180...180).contains(p.lon), (-90...90).contains(p.lat) else { throw DomainError.invalidField(field: "location", reason: "is not a WGS-84 point") }
             for gid in (visible.gridIDs ?? []).sorted(by: { $0.uuidString < $1.uuidString }) {
-                if let g = try? await app.territories.grid(gid, visible: visible, on: app.store.db), g.polygon?.contains(p) == true { grid = g; break }
+                if let g = try await ifFound({ try await app.territories.grid(gid, visible: visible, on: app.store.db) }), g.polygon?.contains(p) == true { grid = g; break }
             }
             if grid == nil { throw DomainError.invalidField(field: "location", reason: "lies outside every grid of your territory") }
         } else {

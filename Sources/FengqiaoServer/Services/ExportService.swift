@@ -150,7 +150,7 @@ public struct ExportService: Sendable {
         let addrs = try await addresses.find(ids: list.map(\.residenceAddressID), on: db)
         let states = try await residents.verificationStates(list.map(\.id), on: db)
         for g in Set(list.map(\.gridID)) where names[g] == nil {
-            names[g] = (try? await app.territories.grid(g, visible: .everything, on: db))?.name ?? ""
+            names[g] = (try await ifFound { try await app.territories.grid(g, visible: .everything, on: db) })?.name ?? ""
         }
         return list.map { ResidentExportRow(resident: $0, address: addrs[$0.residenceAddressID], gridName: names[$0.gridID] ?? "", state: states[$0.id]) }
     }

@@ -344,8 +344,8 @@ public struct HazardService: Sendable {
         let sealed = hook == nil ? nil : app.cipher.seal(i.webhookSecret ?? "")
         let hookFields = hook == nil ? [] : ["webhookUrl", "webhookSecret"]
         let db = app.store.db
-        let isGrid = (try? await app.territories.grid(t, visible: p.visible, on: db)) != nil
-        let isCommunity = (try? await app.territories.community(t, visible: p.visible, on: db)) != nil
+        let isGrid = (try await ifFound { try await app.territories.grid(t, visible: p.visible, on: db) }) != nil
+        let isCommunity = (try await ifFound { try await app.territories.community(t, visible: p.visible, on: db) }) != nil
         guard isGrid || isCommunity else { throw DomainError.invalidField(field: "territoryId", reason: "no such grid or community in your territory") }
         guard let u = try await app.accounts.find(cid, on: db), u.roleValue == .departmentContact else {
             throw DomainError.invalidField(field: "contactId", reason: "is not a department/property contact account")

@@ -31,7 +31,7 @@ public struct PopulationService: Sendable {
         let a = try i.validated()
         let grid = try await app.territories.grid(a.gridID, visible: visible, on: app.store.db)
         if let bid = a.buildingID {
-            guard let b = try? await app.territories.building(bid, visible: visible, on: app.store.db), b.gridID == grid.id else {
+            guard let b = try await ifFound({ try await app.territories.building(bid, visible: visible, on: app.store.db) }), b.gridID == grid.id else {
                 throw DomainError.invalidField(field: "buildingId", reason: "must be a building of grid \(grid.code)")
             }
         }

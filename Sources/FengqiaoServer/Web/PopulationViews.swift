@@ -120,14 +120,14 @@ enum PopulationViews {
 
     /// The readable division above a community (`云南省玉溪市澄江市凤麓街道`) from its township code,
     /// walking the division table upwards; empty when the table does not hold it.
-    static func divisionName(townshipCode: String, on app: Fengqiao) async -> String {
+    static func divisionName(townshipCode: String, on app: Fengqiao) async throws -> String {
         let repo = DivisionRepository()
         var names: [String] = []
         var code: String? = townshipCode
         var guardSteps = 0
         while let c = code, guardSteps < 6 {
             guardSteps += 1
-            guard let d = try? await repo.find(c, on: app.store.db) else { break }
+            guard let d = try await repo.find(c, on: app.store.db) else { break }
             names.insert(d.name, at: 0)
             code = d.parentCode
         }

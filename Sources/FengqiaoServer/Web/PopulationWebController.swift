@@ -211,11 +211,11 @@ struct PopulationWebController: RouteCollection {
         let db = app.store.db
         let t = Page.t(req)
         let r = try await PopulationService(app).resident(id, visible: p.visible)
-        let a = try? await AddressRepository().find(r.residenceAddressID, visible: p.visible, on: db)
+        let a = try await ifFound { try await AddressRepository().find(r.residenceAddressID, visible: p.visible, on: db) }
         let g = try await app.territories.grid(r.gridID, visible: p.visible, on: db)
         let c = try await app.territories.community(g.communityID, visible: .everything, on: db)
         var b: Building?
-        if let bid = a?.buildingID { b = try? await app.territories.building(bid, visible: p.visible, on: db) }
+        if let bid = a?.buildingID { b = try await ifFound { try await app.territories.building(bid, visible: p.visible, on: db) } }
         let state = try await ResidentRepository(cipher: app.cipher).verificationStates([id], on: db)[id]
         let fields = PopulationService.RevealField.allCases.filter { $0 == .idNumber || r.phone != nil }
         let data = ResidentData(
@@ -391,10 +391,10 @@ struct PopulationWebController: RouteCollection {
         let g = try await app.territories.grid(a.gridID, visible: p.visible, on: db)
         let c = try await app.territories.community(g.communityID, visible: .everything, on: db)
         var b: Building?
-        if let bid = a.buildingID { b = try? await app.territories.building(bid, visible: p.visible, on: db) }
+        if let bid = a.buildingID { b = try await ifFound { try await app.territories.building(bid, visible: p.visible, on: db) } }
         let repo = ResidentRepository(cipher: app.cipher)
         let people = try await repo.residents(atAddress: a.id, on: db)
-        let division = await PopulationViews.divisionName(townshipCode: c.townshipCode, on: app) + c.name
+        let division = try await PopulationViews.divisionName(townshipCode: c.townshipCode, on: app) + c.name
         let state = try await AddressRepository().verificationStates([id], on: db)[id]
         let data = AddressData(
             a: PopulationViews.address(a, t, divisionName: division), grid: g, community: c, building: b,
