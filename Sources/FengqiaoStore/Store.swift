@@ -187,5 +187,6 @@ public struct Store: Sendable {
         M0018_CreateGridEvents(),
         M0019_CreateResponsibleContacts(),
         M0020_CreateCaseSubsidies(),
+        M0026_AddCreatedAuditSeq(),
     ]
 }

@@ -10,7 +10,9 @@ struct ImportFailed: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Options shared by the import subcommands.
+/// Options shared by the import subcommands. Exit status: 0 when every row was good, 2 when
+/// some rows were rejected or flagged for verification (the good rows are kept either way), 1
+/// when the file itself was refused (nothing imported).
 struct ImportOptions: ParsableArguments {
     @OptionGroup var data: DataOptions
     @Option(help: "Grid code for rows without a 网格编码 (grid code) column or value.") var gridCode: String?
@@ -41,6 +43,8 @@ struct ImportOptions: ParsableArguments {
         }
         let extra = report.addressesCreated > 0 ? " (\(report.addressesCreated) new addresses)" : ""
         print("\((file as NSString).lastPathComponent): \(kind): \(report.summary)\(extra)\(dryRun ? " — dry run, nothing written" : "")")
+        // Like diff(1): 0 every row good, 2 some rows rejected or flagged (the good ones are kept), 1 the file itself failed.
+        if !report.rejected.isEmpty || !report.flagged.isEmpty { throw ExitCode(2) }
     }
 }
 

@@ -29,6 +29,25 @@ struct ImportTemplateTests {
         #expect(error?.description.contains("姓名, 身份证号, 居住地址") == true)
     }
 
+    @Test("a first row with no known column (no header, or Big5 text read as GB18030) says so instead of listing every column")
+    func unrecognized() throws {
+        // "姓名,身份证号" in Big5 bytes decodes as GB18030 to other characters.
+        let big5: [UInt8] = [0xA9, 0x6D, 0xA6, 0x57, 0x2C, 0xA8, 0xAD, 0xA5, 0xF7, 0xC3, 0xD2, 0xB8, 0xB9, 0x0D, 0x0A]
+        let url = try ImportFixtures.temporaryFile(big5)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let header = try #require(try ImportFixtures.rows(url).first).fields
+        #expect(header.count == 2 && header[0] != "姓名")
+        let error = ImportFixtures.importError { _ = try Self.template.match(header: header) }
+        #expect(error == .unrecognizedHeader(columns: 2))
+        #expect(error?.description.contains("CSV UTF-8") == true)
+        // A data row where the header should be: the message does not repeat the row's values.
+        let noHeader = ImportFixtures.importError { _ = try Self.template.match(header: ["张三", "530481199001010011", "仪凤路1号"]) }
+        #expect(noHeader == .unrecognizedHeader(columns: 3))
+        #expect(noHeader?.description.contains("530481") == false)
+        // One known column is enough to list what is missing instead.
+        #expect(ImportFixtures.importError { _ = try Self.template.match(header: ["姓名", "x"]) } == .invalidHeader(missing: ["身份证号", "居住地址"], duplicated: []))
+    }
+
     @Test("a field given twice (even under two names) is an error")
     func duplicates() {
         let error = ImportFixtures.importError {

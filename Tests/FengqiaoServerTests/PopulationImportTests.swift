@@ -1,7 +1,9 @@
 import FengqiaoCore
 import FengqiaoServer
 import FengqiaoStore
+import Crypto
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 
@@ -215,8 +217,28 @@ struct PopulationImportTests {
             #expect(try await svc.residents(try PopulationService.SearchInput().query(), visible: .everything).1 == 2_001)
             #expect(try await svc.addresses(gridID: nil, visible: .everything, limit: 1, offset: 0).1 == 401)
             let after = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
-            #expect(after - before == 2_001 + 401)
+            // One audit record per written batch, each row linked to it.
+            #expect(after - before == 2)
             #expect(try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) == .intact(rows: Int64(after)))
+            let person = try #require(try await svc.residents(try PopulationService.SearchInput(idNumber: Self.id(1_500)).query(), visible: .everything).0.first)
+            let history = try await app.fengqiao.audit.list(AuditQuery(objectType: "resident", objectID: idText(person.id)), on: app.fengqiao.store.db)
+            let batch = try #require(history.first)
+            #expect(history.count == 1 && batch.action == .create && batch.objectID == nil)
+            #expect(batch.detail?.hasPrefix("bulk import: 2000 residents, 400 addresses; ids sha256 ") == true)
+            // The digest names exactly the rows linked to the record.
+            let sql = app.fengqiao.store.db as! any SQLDatabase
+            let linked = try await sql.select().column("id").from("actual_residents").where("created_audit_seq", .equal, batch.seq).all()
+                .map { try $0.decode(column: "id", as: UUID.self).uuidString.lowercased() }.sorted()
+            let linkedAddresses = try await sql.select().column("id").from("standard_addresses").where("created_audit_seq", .equal, batch.seq).all()
+                .map { try $0.decode(column: "id", as: UUID.self).uuidString.lowercased() }.sorted()
+            #expect(linked.count == 2_000 && linkedAddresses.count == 400)
+            var hasher = SHA256()
+            for id in linked + linkedAddresses { hasher.update(data: Data((id + "\n").utf8)) }
+            #expect(batch.detail?.contains(hasher.finalize().map { String(format: "%02x", $0) }.joined()) == true)
+            let home = try #require(try await app.fengqiao.audit.list(AuditQuery(objectType: "address", objectID: idText(person.residenceAddressID)), on: app.fengqiao.store.db).first)
+            #expect(home.seq == batch.seq)
+            // A resident registered one at a time keeps its own record and no link.
+            #expect(try await app.fengqiao.audit.list(AuditQuery(objectType: "resident", objectID: idText(UUID())), on: app.fengqiao.store.db).isEmpty)
             // Searchable by blind index after the batch write.
             let found = try await svc.residents(try PopulationService.SearchInput(idNumber: Self.id(1_500)).query(), visible: .everything).0
             #expect(found.map(\.name) == ["人1500"])

@@ -166,20 +166,20 @@ struct PopulationAPIController: RouteCollection {
         let input = PopulationService.SearchInput(
             name: req.query[String.self, at: "q"],
             gridId: try Self.gridFilter(req), limit: limit, offset: offset)
-        let (items, total) = try await PopulationService(req.fengqiao).residents(try input.query(), visible: p.visible)
+        let (items, total) = try await PopulationService(req.fengqiao).search(input, actor: req.actor, visible: p.visible)
         return try JSONOut.response(Page(items: items.map { ResidentDTO($0) }, total: total))
     }
 
     func search(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         let input = try JSONIn.decode(PopulationService.SearchInput.self, req)
-        let (items, total) = try await PopulationService(req.fengqiao).residents(try input.query(), visible: p.visible)
+        let (items, total) = try await PopulationService(req.fengqiao).search(input, actor: req.actor, visible: p.visible)
         return try JSONOut.response(Page(items: items.map { ResidentDTO($0) }, total: total))
     }
 
     func resident(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
-        return try JSONOut.response(ResidentDTO(try await PopulationService(req.fengqiao).resident(try req.uuid("id", kind: "resident"), visible: p.visible)))
+        return try JSONOut.response(ResidentDTO(try await PopulationService(req.fengqiao).resident(try req.uuid("id", kind: "resident"), actor: req.actor, visible: p.visible)))
     }
 
     func createResident(_ req: Request) async throws -> Response {

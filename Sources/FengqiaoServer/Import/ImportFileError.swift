@@ -19,6 +19,10 @@ public enum ImportFileError: Error, Sendable, Equatable, CustomStringConvertible
     case malformedWorkbook(String)
     /// The header row lacks required columns and/or names a field more than once.
     case invalidHeader(missing: [String], duplicated: [String])
+    /// Not one column of the first row is a known header: the file is not a table of this kind,
+    /// has no header row, or is text in an encoding other than UTF-8/UTF-16/GB18030 (Big5, say),
+    /// which decodes to other characters. The row itself is not quoted: without a header it is data.
+    case unrecognizedHeader(columns: Int)
     /// The file could not be opened or read.
     case unreadable(String)
 
@@ -48,6 +52,9 @@ public enum ImportFileError: Error, Sendable, Equatable, CustomStringConvertible
             if !missing.isEmpty { parts.append("required columns missing: " + missing.joined(separator: ", ")) }
             if !duplicated.isEmpty { parts.append("columns given more than once: " + duplicated.joined(separator: ", ")) }
             return "the header row is not usable; " + parts.joined(separator: "; ")
+        case .unrecognizedHeader(let columns):
+            return "none of the \(columns) columns of the first row is a known column name: the file needs the template's header row; "
+                + "if it has one, the file is in an encoding other than UTF-8 or GB18030/GBK (such as Big5): save it from Excel as \"CSV UTF-8\""
         case .unreadable(let reason):
             return "the file cannot be read: \(reason)"
         }

@@ -70,7 +70,9 @@ public struct ImportTemplate: Sendable, Equatable {
 
     /// Matches a file's header row to the template's fields.
     /// - Returns: which 0-based column holds each field, and the columns no field claims.
-    /// - Throws: `ImportFileError.invalidHeader` listing every missing required field (by its
+    /// - Throws: `ImportFileError.unrecognizedHeader` when no column is known at all (not this
+    ///   kind of table, no header row, or a foreign encoding such as Big5);
+    ///   `ImportFileError.invalidHeader` listing every missing required field (by its
     ///   Chinese header) and every field given by more than one column.
     public func match(header: [String]) throws -> ImportHeaderMapping {
         var lookup: [String: Int] = [:]
@@ -96,6 +98,7 @@ public struct ImportTemplate: Sendable, Equatable {
                 columns[field.key] = column
             }
         }
+        if columns.isEmpty, duplicatedKeys.isEmpty, !unknown.isEmpty { throw ImportFileError.unrecognizedHeader(columns: header.count) }
         let duplicated = fields.filter { duplicatedKeys.contains($0.key) }.map(\.chineseHeader)
         let missing = fields.filter { $0.isRequired && columns[$0.key] == nil }.map(\.chineseHeader)
         guard missing.isEmpty, duplicated.isEmpty else {

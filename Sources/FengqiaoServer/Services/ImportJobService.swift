@@ -193,6 +193,9 @@ enum ImportJobMessage {
             if !duplicated.isEmpty { parts.append("重复的列：" + duplicated.joined(separator: "、")) }
             return "表头不可用，" + parts.joined(separator: "；")
         }
+        if case .unrecognizedHeader(let n) = e {
+            return "第一行的 \(n) 列都不是模板中的列名：文件需要模板的表头行；如已有表头，文件可能不是 UTF-8 或 GB18030/GBK 编码（例如 Big5），请在 Excel 中另存为“CSV UTF-8”"
+        }
         if case .unreadable(let reason) = e { return "无法读取文件（\(reason)）" }
         return "文件无法导入"
     }

@@ -1,6 +1,7 @@
 import FengqiaoCore
 import FengqiaoStore
 import FluentKit
+import Crypto
 import Foundation
 
 /// Bulk import of standard addresses and actual residents from CSV/TSV/XLSX (domain spec, issue 3
@@ -181,10 +182,13 @@ public struct PopulationImportService: Sendable {
         // Pass 1: file-level checks only; nothing is written when this throws.
         var mapping: ImportHeaderMapping?
         var header: [String] = []
+        var dataRows = 0
         try reader.forEachRow { row in
             if mapping == nil {
                 header = row.fields
                 mapping = try template.match(header: row.fields)
+            } else if !row.isBlank {
+                dataRows += 1
             }
         }
         guard let m = mapping else { throw ImportFileError.emptyFile }
@@ -196,6 +200,7 @@ public struct PopulationImportService: Sendable {
         state.header = header
         state.report.dryRun = options.dryRun
         state.report.warnings = m.warnings
+        if dataRows == 0 { state.report.warnings.append("the file has a header row but no data rows: nothing to import") }
         state.mapping = m
         state.report.fileBytes = Int64((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0)
         // Pass 2: stream rows from a reader thread, one batch at a time.
@@ -461,8 +466,10 @@ public struct PopulationImportService: Sendable {
                 var seen = Set(existing.keys)
                 var fresh: [StandardAddress] = []
                 for a in list where seen.insert(a.naturalKey).inserted { fresh.append(a) }
-                try await addresses.insert(fresh, on: db)
-                try await app.audit.append(fresh.map { PopulationService.createDraft($0, actor: actor, detail: "bulk import") }, on: db)
+                if !fresh.isEmpty {
+                    let entry = try await app.audit.append(Self.batchDraft(residents: [], addresses: fresh.map(\.id), warnings: [:], actor: actor), on: db)
+                    try await addresses.insert(fresh, createdAuditSeq: entry.seq, on: db)
+                }
                 return fresh.count
             }
             state.report.imported += created
@@ -536,28 +543,32 @@ public struct PopulationImportService: Sendable {
             }
             return
         }
-        // Validate the next batch while this one is written: wait for the previous write only now.
+        // Seal (AES-GCM, blind indexes) and validate the next batch while this one is written:
+        // wait for the previous write only now.
+        let batch = pending.map { (pending: $0, sealed: residents.seal($0.validated.value)) }
         try await finishResidentWrite(state)
-        let batch = pending
         let task = Task { [addresses, residents, app] in
             try await app.store.write { db in
                 var o = ResidentWriteOutcome()
-                try await residents.lockIDNumbers(batch.map(\.validated.value.idNumber), on: db)
-                let holders = try await residents.holders(ofIDNumbers: batch.map(\.validated.value.idNumber), on: db)
-                var keys = try await addresses.activeIDs(forKeys: batch.compactMap { $0.newAddress?.naturalKey }, on: db)
+                try await residents.lockIDNumbers(indexes: batch.map(\.sealed.idNumberIndex), on: db)
+                var byIndex: [String: String] = [:]
+                for b in batch { byIndex[b.sealed.idNumberIndex] = b.sealed.resident.idNumber }
+                let holders = try await residents.holders(byIndex: byIndex, on: db)
+                var keys = try await addresses.activeIDs(forKeys: batch.compactMap { $0.pending.newAddress?.naturalKey }, on: db)
                 var seen: [String: (address: UUID, name: String)] = [:]
                 var newAddresses: [StandardAddress] = []
-                var accepted: [Validated<ActualResident>] = []
-                for p in batch {
-                    var r = p.validated.value
-                    let number = r.idNumber
+                var accepted: [ResidentRepository.SealedResident] = []
+                var warnings: [String: Int] = [:]
+                for (p, sealed) in batch {
+                    var s = sealed
+                    let number = s.resident.idNumber
                     var create: StandardAddress?
                     if let a = p.newAddress {
-                        if let id = keys[a.naturalKey] { r.residenceAddressID = id } else { create = a }
+                        if let id = keys[a.naturalKey] { s = s.at(address: id) } else { create = a }
                     }
-                    let v = Validated(value: r, warnings: p.validated.warnings)
+                    let r = s.resident
                     if let h = holders[number].map({ (address: $0.addressID, name: $0.name ?? r.name) }) ?? seen[number] {
-                        if h.address != v.value.residenceAddressID {
+                        if h.address != r.residenceAddressID {
                             o.flaggedLines.append(p.line)
                         } else if h.name != r.name {
                             o.renamedLines.append(p.line)
@@ -570,13 +581,17 @@ public struct PopulationImportService: Sendable {
                         newAddresses.append(a)
                         keys[a.naturalKey] = a.id
                     }
-                    seen[number] = (v.value.residenceAddressID, r.name)
-                    accepted.append(v)
+                    seen[number] = (r.residenceAddressID, r.name)
+                    accepted.append(s)
+                    for w in p.validated.warnings { warnings[w.field, default: 0] += 1 }
                 }
-                try await addresses.insert(newAddresses, on: db, now: now)
-                try await residents.insert(accepted.map(\.value), on: db, now: now)
-                try await app.audit.append(newAddresses.map { PopulationService.createDraft($0, actor: actor, detail: "bulk import") }
-                                           + accepted.map { PopulationService.createDraft($0, actor: actor, detail: "bulk import") }, on: db)
+                if !accepted.isEmpty || !newAddresses.isEmpty {
+                    // One audit record for the batch; each row links to it (created_audit_seq).
+                    let entry = try await app.audit.append(
+                        Self.batchDraft(residents: accepted.map(\.resident.id), addresses: newAddresses.map(\.id), warnings: warnings, actor: actor), on: db)
+                    try await addresses.insert(newAddresses, createdAuditSeq: entry.seq, on: db, now: now)
+                    try await residents.insert(sealed: accepted, createdAuditSeq: entry.seq, on: db, now: now)
+                }
                 o.imported = accepted.count
                 o.addressesCreated = newAddresses.count
                 return o
@@ -585,6 +600,21 @@ public struct PopulationImportService: Sendable {
         state.residentWrite = ResidentWrite(task: task, rows: pending.compactMap { byLine[$0.line] }) { [self] state, rows in
             for row in rows { try await self.residentRow(row, m, state: state, options: options, actor: actor, visible: visible, now: now) }
         }
+    }
+
+    /// The audit record of one written batch (domain spec §7.3): action `create` on residents,
+    /// no single object id (each row links back through `created_audit_seq`, M0026); the detail
+    /// counts the rows, carries a SHA-256 over their ids (residents, then addresses, each sorted,
+    /// lowercase and newline-terminated) so the set can be checked against the tables, and counts
+    /// validation warnings by field. Never a personal value.
+    static func batchDraft(residents: [UUID], addresses: [UUID], warnings: [String: Int], actor: Actor) -> AuditDraft {
+        var hasher = SHA256()
+        for ids in [residents, addresses] {
+            for id in ids.map({ $0.uuidString.lowercased() }).sorted() { hasher.update(data: Data((id + "\n").utf8)) }
+        }
+        var detail = "bulk import: \(residents.count) residents, \(addresses.count) addresses; ids sha256 \(Hex.lowercase(hasher.finalize()))"
+        if !warnings.isEmpty { detail += "; warnings: " + warnings.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ",") }
+        return actor.draft(.create, objectType: residents.isEmpty ? "address" : "resident", fields: ["residents", "addresses"], detail: detail)
     }
 
     /// What one batch's transaction did.

@@ -108,6 +108,32 @@ public struct PopulationService: Sendable {
         try await residents.find(id, visible: visible, on: app.store.db)
     }
 
+    /// One resident shown to a user (record page, API `GET /residents/{id}`), the read written to
+    /// the audit trail (domain spec §7.3: every read of sensitive personal information is
+    /// recorded, so the audit administrator can list who looked at a given person).
+    /// - Throws: `DomainError.notFound` outside the user's territory (nothing recorded).
+    public func resident(_ id: UUID, actor: Actor, visible: VisibleTerritory) async throws -> ActualResident {
+        let r = try await residents.find(id, visible: visible, on: app.store.db)
+        try await app.record(actor.draft(.read, objectType: "resident", objectID: id.uuidString.lowercased(), fields: ["record"]))
+        return r
+    }
+
+    /// A search or list shown to a user, audited (domain spec §7.3): one `read` record per
+    /// resident on the page (fields: the criteria used, never their values), or one record
+    /// without an object when nothing matched, so probing for a person is recorded too.
+    /// - Returns: the page and the total, as `residents(_:visible:)`.
+    public func search(_ input: SearchInput, actor: Actor, visible: VisibleTerritory) async throws -> ([ActualResident], Int) {
+        let (items, total) = try await residents(try input.query(), visible: visible)
+        let criteria = input.criteria
+        let detail = input.hasFilter ? "search" : "list"
+        let drafts = items.isEmpty
+            ? [actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): no match")]
+            : items.map { actor.draft(.read, objectType: "resident", objectID: $0.id.uuidString.lowercased(), fields: criteria, detail: detail) }
+        let audit = app.audit
+        try await app.store.write { db in try await audit.append(drafts, on: db) }
+        return (items, total)
+    }
+
     public func residents(_ q: ResidentQuery, visible: VisibleTerritory) async throws -> ([ActualResident], Int) {
         try await residents.list(q, visible: visible, on: app.store.db)
     }
@@ -139,6 +165,20 @@ public struct PopulationService: Sendable {
             self.buildingId = buildingId
             self.limit = limit
             self.offset = offset
+        }
+
+        /// The names of the criteria given (for the audit trail; never their values).
+        public var criteria: [String] {
+            var c: [String] = []
+            let given: (String?) -> Bool = { !($0?.trimmingCharacters(in: .whitespaces).isEmpty ?? true) }
+            if given(idNumber) { c.append("idNumber") }
+            if given(phone) { c.append("phone") }
+            if given(name) { c.append("name") }
+            if given(addressText) { c.append("addressText") }
+            if given(building) { c.append("building") }
+            if buildingId != nil { c.append("buildingId") }
+            if gridId != nil { c.append("gridId") }
+            return c
         }
 
         /// Whether any filter is given (an export of the whole territory has none).

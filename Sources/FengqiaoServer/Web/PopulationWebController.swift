@@ -104,7 +104,7 @@ struct PopulationWebController: RouteCollection {
             let input = PopulationService.SearchInput(
                 idNumber: v["idNumber"], phone: v["phone"], name: v["name"], gridId: try TerritoryWebController.uuidField(v["gridId"], "gridId"),
                 addressText: v["addressText"], building: v["building"], buildingId: buildingID, limit: Self.pageSize, offset: offset)
-            let (items, total) = try await PopulationService(req.fengqiao).residents(try input.query(), visible: p.visible)
+            let (items, total) = try await PopulationService(req.fengqiao).search(input, actor: req.actor, visible: p.visible)
             data.rows = try await rows(items, req: req, gridNames: gridNames)
             data.total = total
             data.from = items.isEmpty ? 0 : offset + 1
@@ -210,7 +210,7 @@ struct PopulationWebController: RouteCollection {
         let app = req.fengqiao
         let db = app.store.db
         let t = Page.t(req)
-        let r = try await PopulationService(app).resident(id, visible: p.visible)
+        let r = try await PopulationService(app).resident(id, actor: req.actor, visible: p.visible)
         let a = try await ifFound { try await AddressRepository().find(r.residenceAddressID, visible: p.visible, on: db) }
         let g = try await app.territories.grid(r.gridID, visible: p.visible, on: db)
         let c = try await app.territories.community(g.communityID, visible: .everything, on: db)

@@ -19,15 +19,18 @@ public struct AddressRepository: Sendable {
     }
 
     /// Inserts new addresses in multi-row writes (`BulkInsert`; call inside `Store.write`).
-    public func insert(_ list: [StandardAddress], on db: any Database, now: Date = Date()) async throws {
+    /// - Parameter createdAuditSeq: the `audit_log.seq` of the batch's audit record (bulk import,
+    ///   M0026), or nil when each address has its own record.
+    public func insert(_ list: [StandardAddress], createdAuditSeq: Int64? = nil, on db: any Database, now: Date = Date()) async throws {
+        let seq = BulkValue.int(createdAuditSeq.map { Int($0) })
         let rows: [[BulkValue]] = list.map { a in
             [
                 .uuid(a.id), .uuid(a.gridID), .uuid(a.buildingID), .text(a.divisionCode12), .text(a.street), .text(a.doorplate),
                 .text(a.estateName), .text(a.building), .text(a.unit), .text(a.floor), .text(a.room), .text(a.status.rawValue),
-                .text(a.naturalKey), .date(now), .date(now),
+                .text(a.naturalKey), .date(now), .date(now), seq,
             ]
         }
-        try await BulkInsert.insert(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at"], rows: rows, on: db)
+        try await BulkInsert.insert(into: "standard_addresses", columns: Self.columns + ["address_key", "created_at", "updated_at", "created_audit_seq"], rows: rows, on: db)
     }
 
     /// Active addresses by `StandardAddress.naturalKey`, in any territory (the caller resolves

@@ -144,12 +144,25 @@ public struct AuditRepository: Sendable {
         return entries
     }
 
-    /// Rows matching `q`, newest first.
+    /// Object types whose rows a bulk import creates under one audit record per batch, with the
+    /// table holding each row's `created_audit_seq` (M0026).
+    static let batchCreatedTables = ["resident": "actual_residents", "address": "standard_addresses"]
+
+    /// Rows matching `q`, newest first. A query for one resident's or address's records also
+    /// returns the bulk-import batch record that created it.
     public func list(_ q: AuditQuery, on db: any Database) async throws -> [AuditEntry] {
         let sql = db as! any SQLDatabase
         var s = sql.select().column("*").from("audit_log")
-        if let v = q.objectType { s = s.where("object_type", .equal, v) }
-        if let v = q.objectID { s = s.where("object_id", .equal, v) }
+        if let type = q.objectType, let id = q.objectID, let table = Self.batchCreatedTables[type], let uuid = UUID(uuidString: id) {
+            // The row's own records, and the bulk-import batch record that created it (M0026).
+            s = s.where {
+                $0.where("object_type", .equal, type).where("object_id", .equal, id)
+                    .orWhere("seq = (SELECT created_audit_seq FROM \(ident: table) WHERE id = \(bind: uuid))" as SQLQueryString)
+            }
+        } else {
+            if let v = q.objectType { s = s.where("object_type", .equal, v) }
+            if let v = q.objectID { s = s.where("object_id", .equal, v) }
+        }
         if let v = q.actorID { s = s.where("actor_id", .equal, v) }
         if let v = q.action { s = s.where("action", .equal, v.rawValue) }
         if let v = q.from { s = s.where("at", .greaterThanOrEqual, v) }

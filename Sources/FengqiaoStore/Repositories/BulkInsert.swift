@@ -12,7 +12,7 @@ enum BulkValue: Sendable {
     case uuid(UUID?)
     case bool(Bool)
     case date(Date)
-    case int(Int)
+    case int(Int?)
 
     var bind: any SQLExpression {
         switch self {
@@ -30,7 +30,7 @@ enum BulkValue: Sendable {
         case .uuid(let u): u.map { .text($0.uuidString) } ?? .null
         case .bool(let b): .integer(b ? 1 : 0)
         case .date(let d): .float(d.timeIntervalSince1970)
-        case .int(let i): .integer(i)
+        case .int(let i): i.map { .integer($0) } ?? .null
         }
     }
 
@@ -41,7 +41,7 @@ enum BulkValue: Sendable {
         case .uuid(let u): u?.uuidString.lowercased()
         case .bool(let b): b ? "t" : "f"
         case .date(let d): d.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
-        case .int(let i): String(i)
+        case .int(let i): i.map { String($0) }
         }
     }
 }

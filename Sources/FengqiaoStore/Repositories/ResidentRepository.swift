@@ -72,24 +72,59 @@ public struct ResidentRepository: Sendable {
     /// Inserts new residents in multi-row writes (`BulkInsert`; call inside `Store.write`); the
     /// document number and phone are sealed and indexed on the way.
     public func insert(_ list: [ActualResident], on db: any Database, now: Date = Date()) async throws {
-        let rows: [[BulkValue]] = list.map { r in
-            [
-                .uuid(r.id), .uuid(r.gridID), .uuid(r.residenceAddressID), .text(r.populationType.rawValue), .bool(r.hukouSeparated),
-                .text(r.idDocType.rawValue), .text(cipher.seal(r.idNumber)), .text(cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))),
-                .bool(r.idNumberLegacy15), .text(r.name), .text(r.sex.rawValue), .text(r.birthDate.description), .text(r.ethnicity),
-                .text(r.hukouAddress), .text(r.residenceReason.rawValue), .text(r.housingRelation.rawValue), .text(r.employer),
-                .text(r.phone.map { cipher.seal($0.e164) }), .text(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
-                .text(r.registeredAt.description), .text(r.deregisteredAt?.description), .text(r.deregistrationReason), .date(now), .date(now),
-            ]
+        try await insert(sealed: list.map(seal), createdAuditSeq: nil, on: db, now: now)
+    }
+
+    /// A resident with its document number and phone already sealed (AES-GCM) and their blind
+    /// indexes computed: the bulk import does this CPU work while the previous batch is written.
+    public struct SealedResident: Sendable {
+        public let resident: ActualResident
+        /// Blind index of the normalised document number (`id_number_idx`).
+        public let idNumberIndex: String
+        let values: [BulkValue]
+
+        /// The same resident at another standard address (an existing one with the same key).
+        public func at(address id: UUID) -> SealedResident {
+            var r = resident
+            r.residenceAddressID = id
+            var v = values
+            v[2] = .uuid(id)
+            return SealedResident(resident: r, idNumberIndex: idNumberIndex, values: v)
         }
-        try await BulkInsert.insert(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at"], rows: rows, on: db)
+    }
+
+    /// Seals a resident for `insert(sealed:…)`; pure CPU, no database.
+    public func seal(_ r: ActualResident) -> SealedResident {
+        let idIndex = cipher.blindIndex(ActualResident.indexKey(idNumber: r.idNumber))
+        return SealedResident(resident: r, idNumberIndex: idIndex, values: [
+            .uuid(r.id), .uuid(r.gridID), .uuid(r.residenceAddressID), .text(r.populationType.rawValue), .bool(r.hukouSeparated),
+            .text(r.idDocType.rawValue), .text(cipher.seal(r.idNumber)), .text(idIndex),
+            .bool(r.idNumberLegacy15), .text(r.name), .text(r.sex.rawValue), .text(r.birthDate.description), .text(r.ethnicity),
+            .text(r.hukouAddress), .text(r.residenceReason.rawValue), .text(r.housingRelation.rawValue), .text(r.employer),
+            .text(r.phone.map { cipher.seal($0.e164) }), .text(r.phone.map { cipher.blindIndex(ActualResident.indexKey(phone: $0)) }),
+            .text(r.registeredAt.description), .text(r.deregisteredAt?.description), .text(r.deregistrationReason),
+        ])
+    }
+
+    /// Inserts sealed residents in multi-row writes (call inside `Store.write`).
+    /// - Parameter createdAuditSeq: the `audit_log.seq` of the batch's audit record (bulk import,
+    ///   M0026), or nil when each resident has its own record.
+    public func insert(sealed list: [SealedResident], createdAuditSeq: Int64?, on db: any Database, now: Date = Date()) async throws {
+        let seq = BulkValue.int(createdAuditSeq.map { Int($0) })
+        let rows: [[BulkValue]] = list.map { $0.values + [.date(now), .date(now), seq] }
+        try await BulkInsert.insert(into: "actual_residents", columns: Self.columns + ["created_at", "updated_at", "created_audit_seq"], rows: rows, on: db)
     }
 
     /// `lockIDNumber` for many numbers at once, in a fixed order so two importers cannot deadlock.
     public func lockIDNumbers(_ numbers: some Collection<String>, on db: any Database) async throws {
+        try await lockIDNumbers(indexes: numbers.map { cipher.blindIndex(ActualResident.indexKey(idNumber: $0)) }, on: db)
+    }
+
+    /// `lockIDNumbers` by the numbers' blind indexes (`SealedResident.idNumberIndex`).
+    public func lockIDNumbers(indexes: some Collection<String>, on db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        guard sql.dialect.name == "postgresql", !numbers.isEmpty else { return }
-        let keys = Set(numbers.map { cipher.blindIndex(ActualResident.indexKey(idNumber: $0)) }).sorted()
+        guard sql.dialect.name == "postgresql", !indexes.isEmpty else { return }
+        let keys = Set(indexes).sorted()
         for chunk in keys.chunked(1000) {
             try await sql.raw("SELECT pg_advisory_xact_lock(18001, hashtext(k)) FROM unnest(\(bind: Array(chunk))::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n").run()
         }
@@ -98,9 +133,14 @@ public struct ResidentRepository: Sendable {
     /// Current holders of many normalised document numbers at once (any territory): number → the
     /// oldest current holder.
     public func holders(ofIDNumbers numbers: some Collection<String>, on db: any Database) async throws -> [String: ResidentHolder] {
-        let sql = db as! any SQLDatabase
         var byIndex: [String: String] = [:]
         for n in numbers { byIndex[cipher.blindIndex(ActualResident.indexKey(idNumber: n))] = n }
+        return try await holders(byIndex: byIndex, on: db)
+    }
+
+    /// `holders(ofIDNumbers:)` with the blind indexes already computed: index → number.
+    public func holders(byIndex: [String: String], on db: any Database) async throws -> [String: ResidentHolder] {
+        let sql = db as! any SQLDatabase
         var found: [String: ResidentHolder] = [:]
         for chunk in Array(byIndex.keys).chunked(500) {
             let rows = try await sql.select().column("id").column("address_id").column("id_number_idx").column("name").from("actual_residents")
