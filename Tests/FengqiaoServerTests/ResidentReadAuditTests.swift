@@ -2,6 +2,7 @@ import FengqiaoCore
 import FengqiaoServer
 import FengqiaoStore
 import Foundation
+import Logging
 import Testing
 import Vapor
 import VaporTesting
@@ -51,5 +52,35 @@ struct ResidentReadAuditTests {
             #expect(try await apiCall(app, .GET, "/api/v1/residents/\(idText(id))", token: f.tokenB).status == .notFound)
             #expect(try await reads().count == 3)
         }
+    }
+
+    @Test("FENGQIAO_LOG_LEVEL=info logs one line per request with method, path, status and time, never the query string")
+    func requestLog() async throws {
+        let (location, cleanup) = try await TestDatabase.make()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fq-data-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = AppConfig(
+            dataDirectory: dir, location: location, poolSize: 4, bcryptCost: 4, totpRoles: [], keys: ["k1": FieldCipher.generateKey()], currentKeyID: "k1",
+            indexKey: FieldCipher.generateKey(), logLevel: "info")
+        let sink = PopulationTests.LogSink()
+        let app = try await Application.make(.testing)
+        app.logger = Logger(label: "fengqiao.requests") { PopulationTests.CapturingLogHandler(label: $0, sink: sink) }
+        do {
+            try await configure(app, config: config)
+            let f = try await PopulationTests.fixture(app)
+            #expect(try await apiCall(app, .GET, "/api/v1/residents?q=%E6%9D%8E%E5%9B%9B", token: f.tokenA).status == .ok)
+            #expect(try await apiCall(app, .GET, "/api/v1/residents?idNumber=530481199001010011", token: f.tokenA).status == .unprocessableEntity)
+            let lines = sink.all
+            #expect(lines.contains { $0.contains("GET /api/v1/residents 200 ") && $0.contains(" ms") }, "\(lines.suffix(5))")
+            #expect(lines.contains { $0.contains("GET /api/v1/residents 422 ") })
+            for l in lines { #expect(!l.contains("q=") && !l.contains("李四") && !l.contains("%E6") && !l.contains("530481199001010011"), "\(l)") }
+        } catch {
+            try? await app.asyncShutdown()
+            await cleanup()
+            throw error
+        }
+        try await app.asyncShutdown()
+        await cleanup()
     }
 }
