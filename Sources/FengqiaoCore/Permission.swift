@@ -23,6 +23,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     /// Reveal one masked personal value (ID number, phone) with a stated purpose; audited
     /// (domain spec §7.3).
     case piiReveal = "pii:reveal"
+    /// Approve or reject others' exports of personal data inside one's scope (domain spec §7.3).
+    case exportApprove = "export:approve"
     /// Read grid events and hazards (网格事件) and their photos: staff within their scope, a
     /// department/property contact only the events dispatched to them (issue 5).
     case eventRead = "event:read"

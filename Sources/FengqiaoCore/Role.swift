@@ -63,11 +63,11 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable {
         case .auditAdmin:
             [.auditRead, .auditVerify]
         case .stationLeader:
-            [.territoryRead, .accountRead, .personRead, .eventRead, .subsidyReview, .disputeRead, .incidentRead]
+            [.territoryRead, .accountRead, .personRead, .exportApprove, .eventRead, .subsidyReview, .disputeRead, .incidentRead]
         case .governanceCenterStaff:
             [.territoryRead, .accountRead, .personRead, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead]
         case .communityPoliceOfficer:
-            [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead, .incidentWrite]
+            [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal, .exportApprove, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead, .incidentWrite]
         case .gridWorker:
             [.territoryRead, .personRead, .personWrite, .piiReveal, .eventRead, .eventReport, .eventManage, .subsidyClaim, .disputeRead, .disputeWrite, .incidentRead]
         case .mediator:

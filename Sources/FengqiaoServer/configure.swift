@@ -49,6 +49,7 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     try root.register(collection: TerritoryWebController())
     try root.register(collection: AdminWebController())
     try root.register(collection: PopulationWebController())
+    try root.register(collection: ExportApprovalWebController())
     try root.register(collection: ImportWebController())
     try root.register(collection: DisputeWebController())
 

@@ -188,5 +188,6 @@ public struct Store: Sendable {
         M0019_CreateResponsibleContacts(),
         M0020_CreateCaseSubsidies(),
         M0026_AddCreatedAuditSeq(),
+        M0027_CreateExportApprovals(),
     ]
 }

@@ -163,6 +163,8 @@ struct RoleTests {
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.personWrite) }) == [.gridWorker, .communityPoliceOfficer])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.piiReveal) }) == [.gridWorker, .communityPoliceOfficer])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.personRead) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff, .stationLeader])
+        // Exports of personal data are approved by police (§7.3), never by the grid worker who asks.
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.exportApprove) }) == [.communityPoliceOfficer, .stationLeader])
         // Grid events and subsidies (issue 5): field roles in their scope; the contact only answers whistles.
         let hazard: Set<Permission> = [.eventRead, .eventReport, .eventManage, .eventRespond, .subsidyClaim, .subsidyReview]
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventManage) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff])
@@ -176,7 +178,7 @@ struct RoleTests {
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.incidentWrite) }) == [.communityPoliceOfficer])
         #expect(Role.allCases.filter { $0.isAdministrator && !$0.permissions.isDisjoint(with: disputes) }.isEmpty, "administrators never read cases")
         for role in Role.allCases where !role.isAdministrator {
-            #expect(role.permissions.subtracting(hazard).subtracting(disputes).isSubset(of: [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal]), "\(role)")
+            #expect(role.permissions.subtracting(hazard).subtracting(disputes).isSubset(of: [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal, .exportApprove]), "\(role)")
             #expect(role.permissions.contains(.territoryRead) || role == .departmentContact, "\(role)")
         }
     }

@@ -117,7 +117,7 @@ struct RecordsTests {
             let g = try await b.get("/grids/\(idText(s.f.t.gridA.id))")
             #expect(g.status == .ok)
             #expect(g.body.string.lowercased().contains("/grids/\(idText(s.f.t.gridA.id))/verification"))
-            #expect(g.body.string.contains("action=\"/population/export\""))
+            #expect(g.body.string.contains("action=\"/population/export-requests\""))
             Self.noCanary(g.body.string, "grid page")
             let c = try await b.get("/communities/\(idText(s.f.t.community.id))")
             #expect(c.status == .ok && c.body.string.contains("table class=\"figures\""))
@@ -194,8 +194,8 @@ struct RecordsTests {
                 #expect(try await b.post("/residents/\(rid)/move-out", ["reason": "movedAway"]).status == .notFound, "\(user)")
                 #expect(try await b.post("/addresses/\(aid)/verification", ["outcome": "verified"]).status == .notFound, "\(user)")
                 #expect(try await b.get("/grids/\(gid)/verification").status == .notFound, "\(user)")
-                #expect(try await b.post("/population/export", ["gridId": gid, "format": "csv", "purpose": "统计"]).status == .notFound, "\(user)")
-                #expect(try await b.post("/population/export", ["buildingId": idText(s.f.t.buildingA.id), "format": "xlsx", "purpose": "统计"]).status == .notFound, "\(user)")
+                #expect(try await b.post("/population/export-requests", ["gridId": gid, "format": "csv", "purpose": "统计"]).status == .notFound, "\(user)")
+                #expect(try await b.post("/population/export-requests", ["buildingId": idText(s.f.t.buildingA.id), "format": "xlsx", "purpose": "统计"]).status == .notFound, "\(user)")
                 // A search over everything visible does not reach grid A.
                 let all = try await b.post("/population", ["name": "李"])
                 #expect(!all.body.string.contains("/residents/\(rid)"), "\(user)")
@@ -206,7 +206,7 @@ struct RecordsTests {
             #expect(try await apiCall(app, .POST, "/api/v1/addresses/\(aid)/verification", token: tb, json: #"{"outcome":"verified"}"#).status == .notFound)
             #expect(try await apiCall(app, .GET, "/api/v1/grids/\(gid)/verification-list", token: tb).status == .notFound)
             #expect(try await apiCall(app, .GET, "/api/v1/grids/\(gid)/population-counts", token: tb).status == .notFound)
-            let exp = try await apiCall(app, .POST, "/api/v1/residents/export", token: tb, json: #"{"filter":{"gridId":"\#(gid)"},"format":"csv","purpose":"统计"}"#)
+            let exp = try await apiCall(app, .POST, "/api/v1/export-approvals", token: tb, json: #"{"filter":{"gridId":"\#(gid)"},"format":"csv","purpose":"统计"}"#)
             #expect(exp.status == .notFound)
             // Nothing was marked or exported.
             #expect(try await Self.audit(app, AuditQuery(action: .export)).isEmpty)
@@ -450,11 +450,29 @@ struct RecordsTests {
             var b = Browser(app)
             _ = try await b.login("worker.a")
             _ = try await b.get("/grids/\(idText(s.f.t.gridA.id))")
-            let noPurpose = try await b.post("/population/export", ["gridId": idText(s.f.t.gridA.id), "format": "csv", "purpose": ""])
+            let noPurpose = try await b.post("/population/export-requests", ["gridId": idText(s.f.t.gridA.id), "format": "csv", "purpose": ""])
             #expect(noPurpose.status == .unprocessableEntity)
             #expect(try await Self.audit(app, AuditQuery(action: .export)).isEmpty)
 
-            let res = try await b.post("/population/export", ["gridId": idText(s.f.t.gridA.id), "format": "csv", "purpose": "年度核查"])
+            // The export is requested, approved by the community officer, then downloaded once.
+            let asked = try await b.post("/population/export-requests", ["gridId": idText(s.f.t.gridA.id), "format": "csv", "purpose": "年度核查"])
+            #expect(asked.status == .seeOther && asked.headers.first(name: .location) == "/exports?done=requested")
+            let mine = try await b.get("/exports?done=requested")
+            #expect(mine.status == .ok && mine.body.string.contains("年度核查") && mine.body.string.contains("待审批"))
+            struct Lists: Decodable { var mine: [ApprovalOut]; var toDecide: [ApprovalOut] }
+            let listed = try json(try await apiCall(app, .GET, "/api/v1/export-approvals", token: s.f.tokenA), as: Lists.self)
+            #expect(listed.mine.count == 1 && listed.mine[0].status == "pending" && listed.toDecide.isEmpty)
+            let approvalID = try #require(listed.mine.first?.id)
+            #expect(try await b.post("/exports/\(idText(approvalID))/download", [:]).status == .unprocessableEntity, "not approved yet")
+            let officer = try await makeUser(app, "officer.x", .communityPoliceOfficer, TerritoryScope(level: .community, territoryID: s.f.t.community.id))
+            let officerToken = try await issueToken(app, officer)
+            var ob = Browser(app)
+            _ = try await ob.login("officer.x")
+            let queue = try await ob.get("/exports")
+            #expect(queue.status == .ok && queue.body.string.contains("/exports/\(idText(approvalID))/decision"))
+            #expect(try await ob.post("/exports/\(idText(approvalID))/decision", ["decision": "approve"]).status == .seeOther)
+            #expect(try await b.get("/exports").body.string.contains("/exports/\(idText(approvalID))/download"))
+            let res = try await b.post("/exports/\(idText(approvalID))/download", [:])
             #expect(res.status == .ok)
             #expect(res.headers.contentType?.subType == "csv")
             #expect(res.headers.first(name: .contentDisposition)?.hasPrefix("attachment; filename=\"residents-") == true)
@@ -464,9 +482,12 @@ struct RecordsTests {
             #expect(lines.count == 3, "watermark, header, one row: \(lines)")
             let mark = lines[0]
             #expect(mark.contains("导出人 worker.a（worker.a）") && mark.contains("导出时间") && mark.contains("+08:00") && mark.contains("年度核查"))
+            #expect(mark.contains("审批 \(idText(approvalID).prefix(8)) (officer.x)"))
             #expect(lines[1].hasPrefix("姓名,性别,出生日期"))
             #expect(lines[2].hasPrefix("李四,男,1990-**-**,居民身份证,530481********0011,流动人口,是,138****8000,凤麓路1号阳光小区1栋2单元3层301室,第1网格"))
             Self.noCanary(text, "CSV")
+            // One download per approval.
+            #expect(try await b.post("/exports/\(idText(approvalID))/download", [:]).status == .unprocessableEntity)
 
             let rows = try await Self.audit(app, AuditQuery(action: .export))
             #expect(rows.count == 1)
@@ -478,17 +499,37 @@ struct RecordsTests {
             #expect(mark.contains("#\(e.seq)"), "the file names its audit row")
             #expect(res.headers.first(name: "X-Export-Audit-Seq") == String(e.seq))
 
-            // A name filter is audited by kind only; a filter by exact ID number is audited without the value.
+            #expect(e.detail?.contains("approval \(idText(approvalID)) by officer.x") == true)
+
+            // A name filter is audited by kind only; an exact ID number is not an export filter.
+            let exact = try await apiCall(app, .POST, "/api/v1/export-approvals", token: s.f.tokenA,
+                                          json: #"{"filter":{"name":"李","idNumber":"\#(Self.canaryID)"},"format":"csv","purpose":"核对"}"#)
+            #expect(problem(exact)?.errors?.first?.field == "filter.idNumber")
             let api = try await apiCall(app, .POST, "/api/v1/residents/export", token: s.f.tokenA,
-                                        json: #"{"filter":{"name":"李","idNumber":"\#(Self.canaryID)"},"format":"csv","purpose":"核对"}"#)
+                                        json: try await Self.approvedExport(app, s, officerToken, #"{"filter":{"name":"李"},"format":"csv","purpose":"核对"}"#))
             #expect(api.status == .ok)
             #expect(api.body.string.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 3)
             let last = try #require(try await Self.audit(app, AuditQuery(action: .export)).first)
-            #expect(last.detail?.contains("namePrefix") == true && last.detail?.contains("idNumber(exact)") == true)
+            #expect(last.detail?.contains("namePrefix") == true)
             Self.noCanary(String(decoding: try JSONEncoder().encode(last), as: UTF8.self), "export audit row")
-            let noFormat = try await apiCall(app, .POST, "/api/v1/residents/export", token: s.f.tokenA, json: #"{"purpose":"核对"}"#)
+            let noFormat = try await apiCall(app, .POST, "/api/v1/export-approvals", token: s.f.tokenA, json: #"{"purpose":"核对"}"#)
             #expect(problem(noFormat)?.errors?.first?.field == "format")
+            let noApproval = try await apiCall(app, .POST, "/api/v1/residents/export", token: s.f.tokenA, json: #"{}"#)
+            #expect(problem(noApproval)?.errors?.first?.field == "approvalId")
         }
+    }
+
+    struct ApprovalOut: Decodable { var id: UUID; var status: String }
+
+    /// Requests an export as worker A and has it approved by a community officer; returns the
+    /// export body naming the approval.
+    static func approvedExport(_ app: Application, _ s: Setup, _ officerToken: String, _ request: String) async throws -> String {
+        let r = try await apiCall(app, .POST, "/api/v1/export-approvals", token: s.f.tokenA, json: request)
+        #expect(r.status == .created, "\(r.body.string)")
+        let id = try json(r, as: ApprovalOut.self).id
+        let d = try await apiCall(app, .POST, "/api/v1/export-approvals/\(idText(id))/decision", token: officerToken, json: #"{"approve":true}"#)
+        #expect(d.status == .ok, "\(d.body.string)")
+        return #"{"approvalId":"\#(idText(id))"}"#
     }
 
     /// Valid 公民身份号码 `530481` + birth date + sequence + check character.
@@ -512,8 +553,9 @@ struct RecordsTests {
             try await app.fengqiao.store.write { db in
                 for r in extra { try await repo.insert(r, on: db) }
             }
+            let officerToken = try await issueToken(app, try await makeUser(app, "officer.x", .communityPoliceOfficer, TerritoryScope(level: .community, territoryID: s.f.t.community.id)))
             let res = try await apiCall(app, .POST, "/api/v1/residents/export", token: s.f.tokenA,
-                                        json: #"{"filter":{"gridId":"\#(idText(s.f.t.gridA.id))"},"format":"xlsx","purpose":"年度核查"}"#)
+                                        json: try await Self.approvedExport(app, s, officerToken, #"{"filter":{"gridId":"\#(idText(s.f.t.gridA.id))"},"format":"xlsx","purpose":"年度核查"}"#))
             #expect(res.status == .ok)
             #expect(res.headers.contentType?.subType == "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
             #expect(res.headers.first(name: "X-Export-Rows") == "1205")

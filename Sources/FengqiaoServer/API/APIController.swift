@@ -41,6 +41,7 @@ struct APIController: RouteCollection {
         api.delete("tokens", ":id", access: .authenticated, use: revokeToken)
         try api.register(collection: PopulationAPIController())
         try api.register(collection: RecordsAPIController())
+        try api.register(collection: ExportApprovalAPIController())
         try api.register(collection: ImportAPIController())
         try api.register(collection: HouseAPIController())
         try api.register(collection: OrganizationAPIController())

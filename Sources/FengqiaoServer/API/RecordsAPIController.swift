@@ -127,9 +127,10 @@ struct RecordsAPIController: RouteCollection {
 
     func export(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
-        let input = try JSONIn.decode(ExportService.Input.self, req)
+        struct ExportIn: Decodable { var approvalId: UUID? }
+        let input = try JSONIn.decode(ExportIn.self, req)
         let svc = ExportService(req.fengqiao)
-        let prepared = try await svc.prepare(input, actor: req.actor, displayName: p.account.displayName, visible: p.visible, labels: L10n.zh)
+        let prepared = try await svc.prepare(approvalID: input.approvalId, principal: p, actor: req.actor, labels: L10n.zh)
         return try await PopulationWebController.fileResponse(prepared, svc)
     }
 }

@@ -48,6 +48,9 @@ public struct AppConfig: Sendable {
     /// Radius of the nearby-duplicate offer for events (issue 5), metres; default 50
     /// (`FENGQIAO_DUPLICATE_RADIUS_M`).
     public var duplicateRadiusMetres: Int = 50
+    /// How long an approved export stays downloadable, hours; default 24 [P], 1…720
+    /// (`FENGQIAO_EXPORT_APPROVAL_HOURS`; domain spec §7.3 export approval).
+    public var exportApprovalHours: Int = 24
 
     public init(
         dataDirectory: String, location: StoreLocation, poolSize: Int = 8, bcryptCost: Int = 12,
@@ -84,7 +87,7 @@ public struct AppConfig: Sendable {
     /// `FENGQIAO_IDLE_MINUTES`, `FENGQIAO_IDLE_MINUTES_PRIVILEGED`, `FENGQIAO_SESSION_HOURS`,
     /// `FENGQIAO_TOTP_ROLES` (comma-separated role ids, or `none`), `FENGQIAO_COOKIE_SECURE`,
     /// `FENGQIAO_MAX_BODY_BYTES`, `FENGQIAO_LOG_LEVEL`, `FENGQIAO_VERIFICATION_DAYS` (核采 period, 1…3650),
-    /// `FENGQIAO_MAX_IMPORT_BYTES` (bulk import upload limit, default 200 MiB).
+    /// `FENGQIAO_MAX_IMPORT_BYTES` (bulk import upload limit, default 200 MiB), `FENGQIAO_EXPORT_APPROVAL_HOURS`.
     /// - Throws: `ConfigError` naming every bad key.
     public static func load(dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var env = environment
@@ -154,6 +157,7 @@ public struct AppConfig: Sendable {
         cfg.maxImportBytes = int("FENGQIAO_MAX_IMPORT_BYTES", 200 << 20, 1024...(1 << 40))
         cfg.maxPhotoBytes = int("FENGQIAO_MAX_PHOTO_BYTES", 10 << 20, 1024...(64 << 20))
         cfg.duplicateRadiusMetres = int("FENGQIAO_DUPLICATE_RADIUS_M", 50, 1...10_000)
+        cfg.exportApprovalHours = int("FENGQIAO_EXPORT_APPROVAL_HOURS", 24, 1...720)
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg
     }

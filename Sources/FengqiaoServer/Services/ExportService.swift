@@ -91,13 +91,23 @@ public struct ExportService: Sendable {
         return parts.isEmpty ? "all visible records" : parts.joined(separator: ", ")
     }
 
-    /// Checks the request, counts the rows and writes the audit record.
-    /// - Parameters:
-    ///   - displayName: the exporter's name for the watermark.
-    ///   - labels: the localisation table of the exporter's language (column titles, values).
-    /// - Throws: `DomainError.invalidField("format" | "purpose" | "phone" | "filter", …)`;
+    /// A request that passed the checks, with its row count (nothing written yet).
+    public struct Checked: Sendable {
+        public var format: Format
+        public var purpose: String
+        public var filter: PopulationService.SearchInput
+        public var query: ResidentQuery
+        public var total: Int
+        /// The filter as the audit record and the watermark show it (`describe`).
+        public var filterText: String
+    }
+
+    /// Checks an export request and counts its rows, writing nothing.
+    /// - Throws: `DomainError.invalidField("format" | "purpose" | "filter", …)`, also for an exact
+    ///   ID number or phone in the filter (exports are of lists, not of a person found by such a
+    ///   value, and the filter is kept in the approval record);
     ///   `.notFound("grid" | "building")` for a grid or building outside the caller's territory.
-    public func prepare(_ input: Input, actor: Actor, displayName: String, visible: VisibleTerritory, labels: [String: String], now: Date = Date()) async throws -> Prepared {
+    public func check(_ input: Input, visible: VisibleTerritory) async throws -> Checked {
         guard let format = input.format else { throw DomainError.invalidField(field: "format", reason: "is required (csv or xlsx)") }
         let why = (input.purpose ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard why.count >= 2 else { throw DomainError.invalidField(field: "purpose", reason: "state why the export is needed (at least 2 characters)") }
@@ -105,6 +115,9 @@ public struct ExportService: Sendable {
         var filter = input.filter ?? .init()
         filter.limit = nil
         filter.offset = nil
+        for (key, value) in [("idNumber", filter.idNumber), ("phone", filter.phone)] where !(value?.trimmed.isEmpty ?? true) {
+            throw DomainError.invalidField(field: "filter.\(key)", reason: "exports are of lists (grid, building, address, name); a person found by an exact value is not exported")
+        }
         let q = try filter.query()
         let db = app.store.db
         if let g = q.gridID { _ = try await app.territories.grid(g, visible: visible, on: db) }
@@ -113,19 +126,47 @@ public struct ExportService: Sendable {
         guard total <= Self.maxRows else {
             throw DomainError.invalidField(field: "filter", reason: "\(total) records exceed the export limit of \(Self.maxRows); narrow the filter (grid, building, address)")
         }
-        let filterText = Self.describe(q)
-        let draft = actor.draft(.export, objectType: "resident", objectID: q.gridID?.uuidString.lowercased(), fields: ResidentExportTable.auditFields,
-                                purpose: why, detail: "format=\(format.rawValue); rows=\(total); masked; filter: \(filterText)")
-        let entry = try await app.store.write { [app] db in try await app.audit.append(draft, on: db, at: now) }
+        return Checked(format: format, purpose: why, filter: filter, query: q, total: total, filterText: Self.describe(q))
+    }
+
+    /// Prepares the one export an approval allows (domain spec §7.3): the approval's filter,
+    /// format and purpose, recounted in the requester's territory; in one transaction the
+    /// approval is marked used and the export audited (with the approval's id), so a second
+    /// download, or two at once, gets nothing.
+    /// - Parameters:
+    ///   - approvalID: an approved `ExportApproval` of this requester (`POST /api/v1/export-approvals`).
+    ///   - labels: the localisation table of the exporter's language (column titles, values).
+    /// - Throws: `DomainError.invalidField("approvalId")` when missing, pending, rejected, used or
+    ///   expired; `.notFound("export approval")` for another person's approval; the errors of `check`.
+    public func prepare(approvalID: UUID?, principal p: Principal, actor: Actor, labels: [String: String], now: Date = Date()) async throws -> Prepared {
+        guard let approvalID else {
+            throw DomainError.invalidField(field: "approvalId", reason: "an approved export request is required (domain spec §7.3); request one with POST /api/v1/export-approvals")
+        }
+        let approvals = ExportApprovalRepository()
+        let approval = try await approvals.find(approvalID, on: app.store.db)
+        _ = try approval.used(by: p.id, at: now)
+        guard let format = Format(rawValue: approval.format) else { throw DomainError.invalidField(field: "format", reason: "unknown format \(approval.format)") }
+        let filter = try JSONDecoder().decode(PopulationService.SearchInput.self, from: Data(approval.filter.utf8))
+        let c = try await check(Input(filter: filter, format: format, purpose: approval.purpose), visible: p.visible)
+        let draft = actor.draft(.export, objectType: "resident", objectID: c.query.gridID?.uuidString.lowercased(), fields: ResidentExportTable.auditFields,
+                                purpose: c.purpose, detail: "format=\(format.rawValue); rows=\(c.total); masked; filter: \(c.filterText); approval \(approvalID.uuidString.lowercased()) by \(approval.approverName ?? "?")")
+        let entry = try await app.store.write { [app] db in
+            let current = try await approvals.find(approvalID, on: db)
+            let used = try current.used(by: p.id, at: now)
+            try await approvals.update(used, expecting: .approved, on: db)
+            return try await app.audit.append(draft, on: db, at: now)
+        }
         let t = labels
         let when = Self.stamp(now, "yyyy-MM-dd HH:mm:ss xxx")
-        let who = "\(actor.name)（\(displayName)）"
+        let who = "\(actor.name)（\(p.account.displayName)）"
+        let approvalNo = String(approvalID.uuidString.lowercased().prefix(8))
         let watermark = [
-            "\(t["exp.by"] ?? "Exported by") \(who)", "\(t["exp.at"] ?? "at") \(when)", "\(t["exp.rows"] ?? "rows") \(total)",
-            "\(t["exp.auditNo"] ?? "audit") #\(entry.seq)", "\(t["exp.purpose"] ?? "purpose") \(why)", t["exp.notice"] ?? "masked; for official use only",
+            "\(t["exp.by"] ?? "Exported by") \(who)", "\(t["exp.at"] ?? "at") \(when)", "\(t["exp.rows"] ?? "rows") \(c.total)",
+            "\(t["exp.auditNo"] ?? "audit") #\(entry.seq)", "\(t["exp.approval"] ?? "approval") \(approvalNo) (\(approval.approverName ?? ""))",
+            "\(t["exp.purpose"] ?? "purpose") \(c.purpose)", t["exp.notice"] ?? "masked; for official use only",
         ].joined(separator: " · ")
         return Prepared(
-            query: q, visible: visible, total: total, format: format, auditSeq: entry.seq, watermark: watermark,
+            query: c.query, visible: p.visible, total: c.total, format: format, auditSeq: entry.seq, watermark: watermark,
             pageHeader: "\(t["exp.by"] ?? "Exported by") \(who) · \(when) · #\(entry.seq)", pageFooter: t["exp.notice"] ?? "masked; for official use only",
             creator: actor.name, at: now, filename: "residents-\(Self.stamp(now, "yyyyMMdd-HHmmss"))-\(entry.seq).\(format.rawValue)", labels: labels)
     }

@@ -58,6 +58,7 @@ enum Page {
             if p.has(.personRead) { nav.append(Nav(href: "/population", label: tt["pop.nav"]!)) }
             if p.has(.disputeRead) { nav.append(Nav(href: "/disputes", label: tt["nav.disputes"]!)) }
             if p.has(.personWrite) { nav.append(Nav(href: "/imports", label: tt["nav.imports"]!)) }
+            if p.has(.exportApprove) { nav.append(Nav(href: "/exports", label: tt["xa.title"]!)) }
             if p.has(.accountRead) { nav.append(Nav(href: "/admin/users", label: tt["nav.users"]!)) }
             if p.has(.auditRead) { nav.append(Nav(href: "/audit", label: tt["nav.audit"]!)) }
             nav.append(Nav(href: "/account", label: tt["nav.account"]!))

@@ -5,12 +5,12 @@ import Vapor
 
 /// 一标三实 pages: the resident search (人口查询, values in POST bodies only), resident and address
 /// records, the audited reveal, the per-grid 核采 work list with its marks (verified, changed,
-/// moved out), and masked, watermarked, audited CSV/XLSX exports. The same services serve the API.
+/// moved out), and masked, watermarked, audited CSV/XLSX exports (requested and approved in
+/// `ExportApprovalWebController`). The same services serve the API.
 struct PopulationWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("population", access: .permission(.personRead), use: searchPage)
         routes.post("population", access: .permission(.personRead), use: search)
-        routes.post("population", "export", access: .permission(.personRead), use: export)
         routes.get("residents", ":id", access: .permission(.personRead), use: resident)
         routes.post("residents", ":id", "reveal", access: .permission(.piiReveal), use: reveal)
         routes.post("residents", ":id", "verification", access: .permission(.personWrite), use: markResident)
@@ -137,28 +137,6 @@ struct PopulationWebController: RouteCollection {
     }
 
     // MARK: Export
-
-    func export(_ req: Request) async throws -> Response {
-        let p = try req.requirePrincipal()
-        let v = Self.values(req)
-        let svc = ExportService(req.fengqiao)
-        let prepared: ExportService.Prepared
-        do {
-            let filter = PopulationService.SearchInput(
-                name: v["name"], gridId: try TerritoryWebController.uuidField(v["gridId"], "gridId"), addressText: v["addressText"], building: v["building"],
-                buildingId: try TerritoryWebController.uuidField(v["buildingId"], "buildingId"))
-            let input = ExportService.Input(filter: filter, format: v["format"].flatMap(ExportService.Format.init(rawValue:)), purpose: v["purpose"])
-            prepared = try await svc.prepare(input, actor: req.actor, displayName: p.account.displayName, visible: p.visible, labels: Page.t(req))
-        } catch {
-            guard let fe = Self.formError(error, form: "export", values: v) else { throw error }
-            let (grids, _) = try await gridOptions(req, p, selected: v["gridId"])
-            let data = SearchData(
-                name: v["name"] ?? "", addressText: v["addressText"] ?? "", building: v["building"] ?? "", gridID: v["gridId"] ?? "", grids: grids,
-                searched: false, exact: false, rows: [], total: 0, from: 0, to: 0, canExport: false, formError: fe)
-            return try await Page.render(req, "population", data, title: Page.t(req)["pop.title"]!, status: .unprocessableEntity)
-        }
-        return try await Self.fileResponse(prepared, svc)
-    }
 
     /// The export as a download: CSV streamed page by page, XLSX built then sent.
     static func fileResponse(_ prepared: ExportService.Prepared, _ svc: ExportService) async throws -> Response {
