@@ -97,6 +97,20 @@ struct PopulationImportTests {
         }
     }
 
+    @Test("an ID number that Excel turned into a number (5.30481199001E+17) is refused saying why, without echoing it")
+    func excelNumber() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let url = try Self.file(Self.header + Self.row("张三", "5.30481199001E+17", grid: t.gridA.code) + Self.row("李四", Self.id(2), grid: t.gridA.code)
+                                    + Self.row("王五", "5.30481199001e+17", grid: t.gridA.code))
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await Self.importResidents(app, url)
+            #expect(r.imported == 1 && r.rejected.map(\.line) == [2, 4])
+            let reason = try #require(r.rejected.first?.reason)
+            #expect(reason.contains("scientific notation") && reason.contains("Text (文本)") && !reason.contains("530481"), "\(reason)")
+        }
+    }
+
     @Test("re-import creates no duplicates; the same person at another address is flagged, not written")
     func reimport() async throws {
         try await withApp { app in

@@ -663,6 +663,16 @@ public struct PopulationImportService: Sendable {
 
     // MARK: Cell parsing
 
+    /// Whether a document-number cell holds what Excel makes of a long number typed into a
+    /// General or Number cell: `5.30481199001E+17` (the XLSX value, or a CSV saved from such a
+    /// sheet). The digits past the 15th are gone and cannot be recovered from the file.
+    static func looksLikeExcelNumber(_ s: String) -> Bool {
+        let u = s.uppercased()
+        guard let e = u.firstIndex(of: "E"), u[u.index(after: e)...].hasPrefix("+") else { return false }
+        let mantissa = u[..<e]
+        return !mantissa.isEmpty && mantissa.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } && mantissa.first?.isNumber == true
+    }
+
     static func residentInput(_ row: ImportRow, _ m: ImportHeaderMapping) throws(DomainError) -> ActualResident.Input {
         func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
         func pick<T>(_ k: String, _ table: [String: T], _ expected: String) throws(DomainError) -> T? {
@@ -675,6 +685,9 @@ public struct PopulationImportService: Sendable {
         var input = ActualResident.Input()
         input.name = v("name")
         input.idNumber = v("idNumber")
+        if let raw = input.idNumber, Self.looksLikeExcelNumber(raw) {
+            throw .invalidField(field: "idNumber", reason: "the cell holds a number in scientific notation: Excel keeps only 15 significant digits of a number, so the last digits of the ID number are lost; format the column as Text (文本) and enter the numbers again")
+        }
         input.idDocType = try pick("idDocType", docTypes, "the GA/T 517 codes (111 居民身份证 …)") ?? .residentIdCard
         input.populationType = try pick("populationType", [
             "registered": .registered, "户籍": .registered, "户籍人口": .registered, "01": .registered, "1": .registered,
