@@ -77,12 +77,14 @@ struct AuthTests {
 
     @Test("a lockout expires after its period")
     func lockoutExpires() async throws {
-        try await withApp(lockout: LockoutPolicy(maxFailures: 3, lockSeconds: 1)) { app in
+        // 5 s: long enough that the locked attempt is still inside the period on a loaded machine.
+        try await withApp(lockout: LockoutPolicy(maxFailures: 3, lockSeconds: 5)) { app in
             try await makeUser(app, "worker", .gridWorker, .city)
             var b = Browser(app)
             for _ in 1...3 { _ = try await b.login("worker", "Wrong#Pass2026") }
+            let lockedAt = Date()
             #expect(try await b.login("worker").status == .unauthorized)
-            try await Task.sleep(for: .milliseconds(1300))
+            try await Task.sleep(for: .seconds(max(0.1, 5.3 - Date().timeIntervalSince(lockedAt))))
             let res = try await b.login("worker")
             #expect(res.status == .seeOther)
             #expect(location(res) == "/")
