@@ -83,4 +83,23 @@ struct ResidentReadAuditTests {
         try await app.asyncShutdown()
         await cleanup()
     }
+
+    @Test("standalone audit records from 64 concurrent callers are each committed once, in one intact chain")
+    func groupCommit() async throws {
+        try await withApp { app in
+            let before = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            let actor = Actor.commandLine()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<64 {
+                    group.addTask { try await app.fengqiao.record(actor.draft(.read, objectType: "resident", objectID: "r\(i)", fields: ["record"])) }
+                }
+                try await group.waitForAll()
+            }
+            let after = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            #expect(after - before == 64)
+            let rows = try await app.fengqiao.audit.list(AuditQuery(objectType: "resident", action: .read, limit: 1000), on: app.fengqiao.store.db)
+            #expect(Set(rows.compactMap(\.objectID)) == Set((0..<64).map { "r\($0)" }))
+            #expect(try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) == .intact(rows: Int64(after)))
+        }
+    }
 }

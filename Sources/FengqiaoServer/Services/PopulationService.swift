@@ -129,8 +129,7 @@ public struct PopulationService: Sendable {
         let drafts = items.isEmpty
             ? [actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): no match")]
             : items.map { actor.draft(.read, objectType: "resident", objectID: $0.id.uuidString.lowercased(), fields: criteria, detail: detail) }
-        let audit = app.audit
-        try await app.store.write { db in try await audit.append(drafts, on: db) }
+        try await app.record(drafts)
         return (items, total)
     }
 
