@@ -275,13 +275,16 @@ public struct MediationAgreement: Codable, Sendable, Equatable {
     /// Oral agreements: the content the mediator recorded, and by whom (Art. 28).
     public var recordedContent: String?
     public var recordedBy: String?
+    /// The police-mediation variant (治安调解, `kind == .police`): conduct, exclusions, consent.
+    public var policeMediation: PoliceMediationFacts?
 
     public init(
         form: Form, kind: Kind = .people, partiesInformation: String? = nil, facts: String? = nil, disputedMatters: String? = nil,
         responsibilities: String? = nil, agreedContent: String? = nil, performanceManner: String? = nil,
         performanceDeadline: CalendarDate? = nil, partyMarks: [String: Mark] = [:], mediatorSignature: String? = nil,
-        committeeSeal: Bool = false, recordedContent: String? = nil, recordedBy: String? = nil
+        committeeSeal: Bool = false, recordedContent: String? = nil, recordedBy: String? = nil, policeMediation: PoliceMediationFacts? = nil
     ) {
+        self.policeMediation = policeMediation
         self.form = form
         self.kind = kind
         self.partiesInformation = partiesInformation
@@ -322,11 +325,31 @@ public struct MediationAgreement: Codable, Sendable, Equatable {
     /// Refuses a draft that lacks Art. 29 contents.
     /// - Throws: `.invalidField("agreement", "missing Art. 29 contents: …")` listing every field.
     public func validatedContents() throws(DomainError) -> MediationAgreement {
+        try checkTextLimits()
+        if kind == .police {
+            // 治安调解 (公安机关治安调解工作规范): refused with the reason when excluded.
+            guard let p = policeMediation else {
+                throw .invalidField(field: "policeMediation", reason: "a police mediation (治安调解) records the conduct, the exclusions checked and both parties' consent")
+            }
+            try p.check()
+        }
         let m = missingContents
         if !m.isEmpty {
             throw .invalidField(field: "agreement", reason: "missing " + (form == .written ? "Art. 29 contents: " : "oral-agreement record: ") + m.joined(separator: ", "))
         }
         return self
+    }
+
+    /// Refuses free texts over `DisputeTextLimits` (names 50, contents 4,000 characters).
+    /// - Throws: `.invalidField(<field>, "must have at most N characters …")`.
+    public func checkTextLimits() throws(DomainError) {
+        let long: [(String, String?)] = [
+            ("partiesInformation", partiesInformation), ("facts", facts), ("disputedMatters", disputedMatters), ("responsibilities", responsibilities),
+            ("agreedContent", agreedContent), ("performanceManner", performanceManner), ("recordedContent", recordedContent),
+        ]
+        for (f, v) in long { try DisputeTextLimits.check(v, field: f, max: DisputeTextLimits.agreementField) }
+        try DisputeTextLimits.check(mediatorSignature, field: "mediatorSignature", max: DisputeTextLimits.name)
+        try DisputeTextLimits.check(recordedBy, field: "recordedBy", max: DisputeTextLimits.name)
     }
 
     /// What still prevents the agreement taking effect: missing contents, then for a written

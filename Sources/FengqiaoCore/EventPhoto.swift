@@ -36,6 +36,9 @@ public enum PhotoFormat: String, Codable, Sendable, CaseIterable {
 public struct CheckedPhoto: Sendable, Hashable {
     public var format: PhotoFormat
     public var byteCount: Int
+    /// Pixel dimensions read from the file's own header (JPEG SOFn, PNG IHDR, HEIF `ispe`).
+    public var width: Int
+    public var height: Int
     /// Lower-case hex SHA-256 of the bytes (FIPS 180-4); the storage key.
     public var sha256: String
 
@@ -43,8 +46,9 @@ public struct CheckedPhoto: Sendable, Hashable {
     /// - Parameters:
     ///   - field: the form/API field named in errors (`photos[0]`).
     ///   - maxBytes: the configurable size limit.
-    /// - Throws: `DomainError.invalidField(field, …)` for an empty file, a file over the limit, or
-    ///   bytes that are not JPEG, PNG or HEIC.
+    /// - Throws: `DomainError.invalidField(field, …)` for an empty file, a file over the limit,
+    ///   bytes that are not JPEG, PNG or HEIC, or a file whose structure is broken (the reason
+    ///   names the format, what is wrong and where: see `ImageStructure.check`).
     public init(_ data: Data, field: String = "photo", maxBytes: Int) throws(DomainError) {
         guard !data.isEmpty else { throw .invalidField(field: field, reason: "the file is empty") }
         guard data.count <= maxBytes else {
@@ -52,6 +56,13 @@ public struct CheckedPhoto: Sendable, Hashable {
         }
         guard let f = PhotoFormat.detect(data) else {
             throw .invalidField(field: field, reason: "not a JPEG, PNG or HEIC image (checked by content)")
+        }
+        do {
+            let (w, h) = try ImageStructure.check(f, Array(data))
+            width = w
+            height = h
+        } catch {
+            throw .invalidField(field: field, reason: error.reason)
         }
         format = f
         byteCount = data.count

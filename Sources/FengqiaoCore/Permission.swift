@@ -40,6 +40,9 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case subsidyClaim = "subsidy:claim"
     /// Review per-case subsidy claims (never one's own, §4.4 separation of duties).
     case subsidyReview = "subsidy:review"
+    /// Supervise grid events (domain spec §4.2 "escalate to supervisor"): the overdue work list,
+    /// starting an escalation sweep, subsidy totals and their export for one's scope.
+    case eventSupervise = "event:supervise"
     /// Read disputes (矛盾纠纷) in one's scope: mediators only their assigned cases; reading the
     /// parties is audited (issue 4, domain spec §7.3).
     case disputeRead = "dispute:read"

@@ -57,17 +57,17 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable {
     public var permissions: Set<Permission> {
         switch self {
         case .sysadmin:
-            [.territoryRead, .territoryWrite, .accountRead, .accountManage, .eventConfigure]
+            [.territoryRead, .territoryWrite, .accountRead, .accountManage, .eventConfigure, .eventSupervise]
         case .securityAdmin:
             [.territoryRead, .accountRead, .accountManage, .roleGrant, .auditRead]
         case .auditAdmin:
             [.auditRead, .auditVerify]
         case .stationLeader:
-            [.territoryRead, .accountRead, .personRead, .exportApprove, .eventRead, .subsidyReview, .disputeRead, .incidentRead]
+            [.territoryRead, .accountRead, .personRead, .exportApprove, .eventRead, .subsidyReview, .eventSupervise, .disputeRead, .incidentRead]
         case .governanceCenterStaff:
-            [.territoryRead, .accountRead, .personRead, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead]
+            [.territoryRead, .accountRead, .personRead, .eventRead, .eventReport, .eventManage, .subsidyReview, .eventSupervise, .disputeRead, .disputeWrite, .incidentRead]
         case .communityPoliceOfficer:
-            [.territoryRead, .accountRead, .personRead, .personWrite, .piiReveal, .exportApprove, .eventRead, .eventReport, .eventManage, .subsidyReview, .disputeRead, .disputeWrite, .incidentRead, .incidentWrite]
+            [.territoryRead, .accountRead, .personRead, .exportApprove, .personWrite, .piiReveal, .eventRead, .eventReport, .eventManage, .subsidyReview, .eventSupervise, .disputeRead, .disputeWrite, .incidentRead, .incidentWrite]
         case .gridWorker:
             [.territoryRead, .personRead, .personWrite, .piiReveal, .eventRead, .eventReport, .eventManage, .subsidyClaim, .disputeRead, .disputeWrite, .incidentRead]
         case .mediator:

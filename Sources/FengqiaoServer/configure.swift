@@ -43,6 +43,11 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
     app.installImportJobs()
+    app.installDisputeEscalation()
+    app.installOutbox()
+    app.installEscalationSweep()
+    // Open311 GeoReport v2 authenticates by its own api_key, outside the session/bearer middleware.
+    try app.register(collection: Open311Controller())
     let root = app.grouped(PrincipalMiddleware())
     try root.register(collection: APIController())
     try root.register(collection: AuthWebController())
@@ -52,6 +57,10 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     try root.register(collection: ExportApprovalWebController())
     try root.register(collection: ImportWebController())
     try root.register(collection: DisputeWebController())
+    try root.register(collection: HazardWebController(maxPhotoBytes: config.maxPhotoBytes))
+    try root.register(collection: HazardStatsWebController())
+    try root.register(collection: DisputeStatisticsWebController())
+    try root.register(collection: NotificationWebController())
 
     if migrate {
         try await store.prepare()

@@ -187,6 +187,11 @@ public struct Store: Sendable {
         M0018_CreateGridEvents(),
         M0019_CreateResponsibleContacts(),
         M0020_CreateCaseSubsidies(),
+        M0021_CreateNotifications(),
+        M0022_CreateOpen311(),
+        M0023_CreateEventEscalations(),
+        M0024_CreateDisputeJointHandling(),
+        M0025_AddDisputeStatisticsIndexes(),
         M0026_AddCreatedAuditSeq(),
         M0027_CreateExportApprovals(),
     ]

@@ -45,7 +45,7 @@ struct FengqiaoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fengqiao",
         abstract: "Fengqiao (枫桥): community police office and grid governance server.",
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, TokenCommand.self, DivisionsCommand.self, ImportCommand.self, Demo.self, Backup.self, AuditCommand.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, TokenCommand.self, DivisionsCommand.self, ImportCommand.self, Demo.self, Backup.self, AuditCommand.self, BenchOutboxCommand.self, BenchCommand.self],
         defaultSubcommand: Serve.self)
 }
 

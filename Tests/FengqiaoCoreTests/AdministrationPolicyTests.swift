@@ -166,7 +166,9 @@ struct RoleTests {
         // Exports of personal data are approved by police (§7.3), never by the grid worker who asks.
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.exportApprove) }) == [.communityPoliceOfficer, .stationLeader])
         // Grid events and subsidies (issue 5): field roles in their scope; the contact only answers whistles.
-        let hazard: Set<Permission> = [.eventRead, .eventReport, .eventManage, .eventRespond, .subsidyClaim, .subsidyReview]
+        let hazard: Set<Permission> = [.eventRead, .eventReport, .eventManage, .eventRespond, .subsidyClaim, .subsidyReview, .eventSupervise]
+        // Supervisors of overdue events (§4.2 escalation): officer, governance centre, station leader; the administrator only starts a sweep.
+        #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventSupervise) }) == [.communityPoliceOfficer, .governanceCenterStaff, .stationLeader, .sysadmin])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventManage) }) == [.gridWorker, .communityPoliceOfficer, .governanceCenterStaff])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventRespond) }) == [.departmentContact])
         #expect(Set(Role.allCases.filter { $0.permissions.contains(.eventConfigure) }) == [.sysadmin])

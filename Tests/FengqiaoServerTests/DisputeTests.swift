@@ -234,6 +234,24 @@ struct DisputeTests {
                 "register", "accept", "assignMediators", "session", "escalate", "repeatIncident", "repeatIncident", "agreementDrafted",
                 "agreementSigned", "agreementSigned", "agreementSigned", "agreeWritten", "startPerformance", "performed", "followUpVisitRecorded",
             ])
+            // The statistics count the case at the level it was settled (the community), with the
+            // two repeat calls and the escalation (orange) it prevented; the page says so.
+            r = try await apiCall(app, .GET, "/api/v1/disputes/statistics", token: f.officer)
+            #expect(r.status == .ok, "\(r.body.string)")
+            let st = try json(r, as: DisputeStatisticsTests.Stats.self)
+            #expect(st.totals.received == 1 && st.totals.settled == 1 && st.totals.closed == 1 && st.totals.successRate == 1, "\(st.totals)")
+            #expect(st.ladder("community") == 1 && st.ladder("grid") == 0 && st.ladder("building") == 0 && st.ladder("station") == 0)
+            #expect(st.totals.keptInCommunity == 1 && st.totals.repeatIncidents == 2 && st.totals.preventedEscalations == 1)
+            #expect(st.byLevel.map(\.key) == ["community"] && st.bySource.map(\.key) == ["4"])
+            var officerWeb = Browser(app)
+            _ = try await officerWeb.login("officer")
+            let statsPage = try await officerWeb.get("/disputes/statistics").body.string
+            #expect(statsPage.contains("共排查化解矛盾纠纷 1 起，调处成功率 100%") && statsPage.contains("大事不出社区 1 起"), "\(statsPage.prefix(3000))")
+            // The case page shows the one timeline of everything that happened.
+            let casePage = try await officerWeb.get("/disputes/\(idText(id))").body.string
+            for label in ["登记", "受理", "指派调解员", "上移层级", "重复警情", "拟定调解协议", "书面协议生效", "开始履行", "履行完毕", "回访", "mediator.one", "worker.a"] {
+                #expect(casePage.contains(label), "timeline lacks \(label)")
+            }
             // Reads of the parties and every transition are audited.
             let sql = app.fengqiao.store.sql
             let reads = try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("audit_log")

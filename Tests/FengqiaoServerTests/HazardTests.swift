@@ -13,8 +13,8 @@ import VaporTesting
 /// scopes answer 404 across grids and to contacts the event is not dispatched to; bad input.
 @Suite("hazards and the whistle (吹哨报到)", .serialized)
 struct HazardTests {
-    static let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]) + Data("JFIF".utf8) + Data(repeating: 0x42, count: 200)
-    static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + Data(repeating: 0x07, count: 100)
+    static let jpeg = TestImages.jpeg(width: 16, height: 16)
+    static let png = TestImages.png()
 
     struct EventOut: Decodable {
         var id: UUID

@@ -46,7 +46,12 @@ struct APIController: RouteCollection {
         try api.register(collection: HouseAPIController())
         try api.register(collection: OrganizationAPIController())
         try api.register(collection: DisputeAPIController())
+        try api.register(collection: DisputeStatisticsAPIController())
         try api.register(collection: HazardAPIController())
+        try api.register(collection: EventMapAPIController())
+        try api.register(collection: Open311KeyAPIController())
+        try api.register(collection: NotificationAPIController())
+        try api.register(collection: HazardStatsAPIController())
     }
 
     struct Health: Encodable { var status: String }

@@ -24,6 +24,7 @@ struct DisputeAPIController: RouteCollection {
         api.post("incidents", access: .permission(.incidentWrite), use: createIncident).idempotent()
         api.get("incidents", ":id", access: .permission(.incidentRead), use: getIncident)
         api.post("incidents", ":id", "events", access: .permission(.incidentWrite), use: incidentEvent)
+        try DisputeJointAPIController().boot(routes: api)
     }
 
     struct Page<T: Encodable>: Encodable { var items: [T]; var total: Int }

@@ -51,6 +51,28 @@ public struct AppConfig: Sendable {
     /// How long an approved export stays downloadable, hours; default 24 [P], 1…720
     /// (`FENGQIAO_EXPORT_APPROVAL_HOURS`; domain spec §7.3 export approval).
     public var exportApprovalHours: Int = 24
+    /// Whether Open311 `GET` answers without an API key (`FENGQIAO_OPEN311_PUBLIC_READ`, default
+    /// false: deployments sit on government networks, so reading needs a key like filing does) [P].
+    public var open311PublicRead: Bool = false
+    /// The notification outbox's background delivery (issue 5 "Notifications", `OutboxRunner`):
+    /// milliseconds between wake-ups (it also wakes when a message is enqueued). `0` = no
+    /// background runner: the default of a configuration built in code (tests drive the outbox
+    /// with `NotificationOutbox.deliverDue`); `load` reads `FENGQIAO_OUTBOX_INTERVAL_MS`
+    /// (default 1000, 0 turns the runner off).
+    public var outboxIntervalMilliseconds: Int = 0
+    /// Deliveries in flight at once (`FENGQIAO_OUTBOX_CONCURRENCY`, default 8, 1…256).
+    public var outboxConcurrency: Int = 8
+    /// Messages claimed per round (`FENGQIAO_OUTBOX_BATCH`, default 200).
+    public var outboxBatch: Int = 200
+    /// How long a claimed message stays with its worker before another may take it over, seconds
+    /// (`FENGQIAO_OUTBOX_LEASE_S`, default 60; longer than the 10 s request timeout).
+    public var outboxLeaseSeconds: Int = 60
+    /// Retries: first delay and attempts (`FENGQIAO_OUTBOX_RETRY_BASE_MS`, default 30,000, doubling
+    /// up to an hour; `FENGQIAO_OUTBOX_MAX_ATTEMPTS`, default 12).
+    public var outboxRetry = OutboxRetryPolicy()
+    /// The SMS gateway template (`FENGQIAO_SMS_GATEWAY`: inline JSON or a path to a JSON file; see
+    /// `SMSGatewayTemplate`); without it SMS channels fail with "no SMS gateway configured".
+    public var smsGateway: SMSGatewayTemplate?
 
     public init(
         dataDirectory: String, location: StoreLocation, poolSize: Int = 8, bcryptCost: Int = 12,
@@ -158,6 +180,21 @@ public struct AppConfig: Sendable {
         cfg.maxPhotoBytes = int("FENGQIAO_MAX_PHOTO_BYTES", 10 << 20, 1024...(64 << 20))
         cfg.duplicateRadiusMetres = int("FENGQIAO_DUPLICATE_RADIUS_M", 50, 1...10_000)
         cfg.exportApprovalHours = int("FENGQIAO_EXPORT_APPROVAL_HOURS", 24, 1...720)
+        cfg.open311PublicRead = (env["FENGQIAO_OPEN311_PUBLIC_READ"] ?? "false").lowercased() == "true"
+        cfg.outboxIntervalMilliseconds = int("FENGQIAO_OUTBOX_INTERVAL_MS", 1000, 0...3_600_000)
+        cfg.outboxConcurrency = int("FENGQIAO_OUTBOX_CONCURRENCY", 8, 1...256)
+        cfg.outboxBatch = int("FENGQIAO_OUTBOX_BATCH", 200, 1...5000)
+        cfg.outboxLeaseSeconds = int("FENGQIAO_OUTBOX_LEASE_S", 60, 15...86_400)
+        cfg.outboxRetry = OutboxRetryPolicy(base: Double(int("FENGQIAO_OUTBOX_RETRY_BASE_MS", 30_000, 10...3_600_000)) / 1000,
+                                            cap: 3600, maxAttempts: int("FENGQIAO_OUTBOX_MAX_ATTEMPTS", 12, 1...100))
+        if let raw = env["FENGQIAO_SMS_GATEWAY"]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty {
+            let text = raw.hasPrefix("{") ? raw : (try? String(contentsOfFile: raw, encoding: .utf8)) ?? ""
+            do {
+                cfg.smsGateway = try JSONDecoder().decode(SMSGatewayTemplate.self, from: Data(text.utf8)).validated()
+            } catch {
+                problems.append("FENGQIAO_SMS_GATEWAY must be a JSON SMS gateway template or a path to one (\(error))")
+            }
+        }
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg
     }

@@ -127,6 +127,7 @@ public struct DisputeService: Sendable {
     ///   `.conflict("event", …)` when the incident is not on scene.
     public func register(_ i: RegisterInput, actor: Actor, access: DisputeAccess) async throws -> DisputeView {
         let now = settings.clock()
+        try Self.checkLengths(i)
         guard let rawCategory = i.category, let category = DisputeCategory(rawValue: rawCategory) else {
             throw DomainError.invalidField(field: "category", reason: "must be one of " + DisputeCategory.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -204,6 +205,7 @@ public struct DisputeService: Sendable {
                 inc.disputeID = d.id
                 try await incidents.update(inc, on: db, now: now)
                 detail += "; from incident \(Self.idText(inc.id))"
+                try await self.recordIncidentEvent(inc, .convertToDispute, officer: nil, note: nil, actor: actor, on: db, now: now)
                 _ = try await app.audit.append(actor.draft(.update, objectType: "incident", objectID: Self.idText(inc.id), fields: ["state", "disputeId"], detail: "convertToDispute"), on: db)
             }
             try await disputes.appendTimeline(d.id, at: now, actorID: actor.id, actorName: actor.name, kind: "register", stateAfter: .registered, detail: detail, on: db)
@@ -255,6 +257,7 @@ public struct DisputeService: Sendable {
             throw DomainError.invalidField(field: "event", reason: "must be one of " + DisputeEvent.allCases.map(\.rawValue).joined(separator: ", "))
         }
         guard let version = i.version else { throw DomainError.invalidField(field: "version", reason: "is required (the version of the case you read)") }
+        try DisputeTextLimits.check(i.note, field: "note", max: DisputeTextLimits.note)
         let current = try await disputes.find(id, access: access, on: app.store.db)
         if current.version != version {
             throw DomainError.conflict(field: "version", reason: "the case changed since version \(version) (now \(current.version)); reload it and try again")
@@ -319,6 +322,8 @@ public struct DisputeService: Sendable {
             }
             let before = d.state
             d.state = try DisputeMachine.next(d.state, event)
+            // Joint handling (双化解): closing needs both sides' sign-off, checked in this transaction.
+            try JointRules.checkClose(try await DisputeJointRepository().joint(id, on: db), next: d.state)
             var detail: String?
             switch event {
             case .reject, .terminate:
@@ -393,7 +398,11 @@ public struct DisputeService: Sendable {
         var moved: [UUID] = []
         for candidate in due {
             let id = candidate.id
-            let did: Bool = try await app.store.write { [app, disputes, settings] db in
+            // A case changed by a manual transition meanwhile (version check) is skipped; the next
+            // sweep sees it afresh, so a sweep is idempotent and never overrides a user.
+            let did: Bool
+            do {
+            did = try await app.store.write { [app, disputes, settings] db in
                 guard var d = try await disputes.find(id, on: db), d.state.escalates, let due = d.levelDueAt, due <= now, let up = d.level.next else { return false }
                 let from = d.level
                 d.level = up
@@ -405,6 +414,7 @@ public struct DisputeService: Sendable {
                 _ = try await app.audit.append(actor.draft(.update, objectType: "dispute", objectID: Self.idText(id), fields: ["level"], detail: detail), on: db)
                 return true
             }
+            } catch DomainError.conflict { did = false }
             if did { moved.append(id) }
         }
         return moved
@@ -415,6 +425,7 @@ public struct DisputeService: Sendable {
     /// Records a mediation session (调解工作记录, Art. 27) while mediating.
     public func addSession(_ id: UUID, _ i: SessionInput, actor: Actor, access: DisputeAccess) async throws -> DisputeSession {
         let now = settings.clock()
+        try Self.checkLengths(i)
         let d = try await disputes.find(id, access: access, on: app.store.db)
         guard d.state == .mediating else { throw DomainError.conflict(field: "state", reason: "sessions are recorded while mediating; the case is \"\(d.state.rawValue)\"") }
         guard let heldOn = i.heldOn else { throw DomainError.invalidField(field: "heldOn", reason: "is required") }
@@ -440,6 +451,10 @@ public struct DisputeService: Sendable {
         let d = try await disputes.find(id, access: access, on: app.store.db)
         guard d.state == .mediating else { throw DomainError.conflict(field: "state", reason: "an agreement is recorded while mediating; the case is \"\(d.state.rawValue)\"") }
         var draft = try a.validatedContents()
+        if draft.kind == .police, actor.role != .communityPoliceOfficer {
+            // 治安调解 is conducted by the public security organ (公安机关治安调解工作规范).
+            throw DomainError.invalidField(field: "kind", reason: "a police mediation (治安调解) agreement is recorded by a community police officer")
+        }
         let partyIDs = Set(try await disputes.parties(id, on: app.store.db).map { Self.idText($0.id) })
         draft.partyMarks = draft.partyMarks.filter { partyIDs.contains($0.key.lowercased()) }
         let rec = DisputeAgreementRecord(id: UUID(), agreement: draft, effectiveOn: nil)
@@ -460,6 +475,7 @@ public struct DisputeService: Sendable {
         guard d.state == .mediating, var rec = try await disputes.agreement(id, on: app.store.db) else {
             throw DomainError.conflict(field: "agreement", reason: "no draft agreement to sign in state \"\(d.state.rawValue)\"")
         }
+        try DisputeTextLimits.check(i.mediatorSignature, field: "mediatorSignature", max: DisputeTextLimits.name)
         var what: [String] = []
         if let p = i.partyId {
             guard try await disputes.parties(id, on: app.store.db).contains(where: { $0.id == p }) else {
@@ -494,6 +510,8 @@ public struct DisputeService: Sendable {
         public var note: String?
         /// For `convertToDispute`: the dispute to register (grid and address default to the incident's).
         public var dispute: RegisterInput?
+        /// For `dispatch`: the community officer sent (default: the one designated on intake).
+        public var officerId: UUID?
     }
 
     public struct IncidentOutcome: Sendable {
@@ -514,6 +532,7 @@ public struct DisputeService: Sendable {
     public func receiveIncident(_ i: PoliceIncidentInput, actor: Actor, visible: VisibleTerritory) async throws -> IncidentOutcome {
         let now = settings.clock()
         let category = try IncidentCategory.parse(i.category ?? "")
+        try Self.checkLengths(i)
         let reportedAt = i.reportedAt ?? now
         if reportedAt > now.addingTimeInterval(300) { throw DomainError.invalidField(field: "reportedAt", reason: "is in the future") }
         var grid: Grid?
@@ -584,6 +603,7 @@ public struct DisputeService: Sendable {
             if rec.callerPhone != nil { fields.append("callerPhone") }
             if rec.partyIDNumber != nil { fields.append("partyIdNumber") }
             _ = try await app.audit.append(actor.draft(.create, objectType: "incident", objectID: Self.idText(rec.id), fields: fields), on: db)
+            try await self.recordIntake(rec, actor: actor, on: db, now: now)
             return IncidentOutcome(incident: rec, repeatOutcome: outcome, linkedDispute: linked, riskRaisedTo: raised)
         }
     }
@@ -599,8 +619,10 @@ public struct DisputeService: Sendable {
         guard let raw = i.event, let event = IncidentEvent(rawValue: raw) else {
             throw DomainError.invalidField(field: "event", reason: "must be one of " + IncidentEvent.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        try DisputeTextLimits.check(i.note, field: "note", max: DisputeTextLimits.note)
         let current = try await incidents.find(id, visible: access.visible, on: app.store.db)
         _ = try IncidentMachine.next(current.state, event)
+        let officer = event == .dispatch ? try await dispatchOfficer(i.officerId, incident: current) : nil
         if event == .convertToDispute {
             guard var d = i.dispute else { throw DomainError.invalidField(field: "dispute", reason: "is required for convertToDispute") }
             d.incidentId = id
@@ -619,6 +641,7 @@ public struct DisputeService: Sendable {
             default: break
             }
             try await incidents.update(inc, on: db, now: now)
+            try await self.recordIncidentEvent(inc, event, officer: officer, note: i.note, actor: actor, on: db, now: now)
             _ = try await app.audit.append(actor.draft(.update, objectType: "incident", objectID: Self.idText(id), fields: ["state"], detail: "\(event.rawValue): \(before.rawValue) → \(inc.state.rawValue)"), on: db)
             return inc
         }

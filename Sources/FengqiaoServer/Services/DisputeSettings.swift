@@ -11,6 +11,8 @@ public struct DisputeSettings: Sendable {
     public var repeats: RepeatPolicy
     /// The current time; `Date()` unless a test or a replay sets another clock.
     public var clock: @Sendable () -> Date
+    /// Joint handling, reminders and the escalation sweep (`DisputeHandlingSettings`).
+    public var handling = DisputeHandlingSettings()
 
     public init(risk: RiskPolicy = .init(), escalation: EscalationPolicy = .init(), repeats: RepeatPolicy = .init(), clock: @escaping @Sendable () -> Date = { Date() }) {
         self.risk = risk

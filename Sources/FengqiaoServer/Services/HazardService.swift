@@ -120,17 +120,26 @@ public struct HazardService: Sendable {
         throw DomainError.invalidField(field: "location", reason: "the position lies outside every grid of your territory")
     }
 
-    /// Records a report as a draft (photos are attached next; `submit` makes it `reported`).
-    /// - Returns: the event and open events of the same category nearby (possible duplicates).
-    public func report(_ i: ReportInput, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> (GridEvent, [GridEvent]) {
+    /// A new draft event from a report, validated (category in use, description, WGS-84 position)
+    /// and placed in a grid of the reporter's territory; nothing is written. Shared by `report` and
+    /// the Open311 intake.
+    /// - Throws: `.invalidField` naming the field (see `locate`).
+    func newEvent(_ i: ReportInput, principal p: Principal, now: Date) async throws -> GridEvent {
         guard let c = i.category else { throw DomainError.invalidField(field: "category", reason: "is required") }
         let category = try categories.requireActive(c)
         let text = try FieldRules.name(i.description, field: "description", max: 2000)
         let pt = try point(i.location)
         let (grid, building) = try await locate(buildingID: i.buildingId, point: pt, visible: p.visible)
-        let e = GridEvent(
+        return GridEvent(
             gridID: grid.id, communityID: grid.communityID, buildingID: building, location: pt, source: i.source ?? .gridWorker, description: text,
             reporterID: p.id, progress: GridEventProgress(state: .draft, category: category, severity: i.severity ?? .normal), stageStartedAt: now, createdAt: now)
+    }
+
+    /// Records a report as a draft (photos are attached next; `submit` makes it `reported`).
+    /// - Returns: the event and open events of the same category nearby (possible duplicates).
+    public func report(_ i: ReportInput, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> (GridEvent, [GridEvent]) {
+        let e = try await newEvent(i, principal: p, now: now)
+        let building = e.buildingID, category = e.progress.category, pt = e.location
         try await app.store.write { [app, events] db in
             try await events.insert(e, on: db, now: now)
             _ = try await app.audit.append(actor.draft(.create, objectType: "event", objectID: e.id.uuidString.lowercased(),
@@ -294,20 +303,22 @@ public struct HazardService: Sendable {
         }
         let detailText = detail
         let service = self
-        return try await app.store.write { [app, events] db in
+        let actorID = p.id
+        let changed = try await app.store.write { [app, events] db in
             var e = try await events.find(id, viewer: viewer, forUpdate: true, on: db)
             let before = e.progress.state
             e.progress = try e.progress.applying(command)
             if e.progress.state != before || command.name == "checkFail" { e.stageStartedAt = now }
             if e.progress.state == .closed { e.closedAt = now }
             try await events.update(e, on: db, now: now)
-            if case .dispatch(let contact, let reason) = command {
-                try await NotificationOutbox.enqueueDispatch(e, contact: contact, whistle: reason, due: service.due(e, now: now).0, events: events, on: db, now: now)
-            }
+            // In-app notifications, and the outbox messages of a dispatch (issue 5 "Notifications").
+            try await NotificationService.announce(e, command: command, actorID: actorID, due: service.due(e, now: now).0, events: events, on: db, now: now)
             _ = try await app.audit.append(actor.draft(.update, objectType: "event", objectID: e.id.uuidString.lowercased(), fields: ["state"],
                                                        detail: "\(command.name): \(before.rawValue) → \(e.progress.state.rawValue)" + (detailText.map { "; \($0)" } ?? "")), on: db)
             return e
         }
+        if case .dispatch = command { OutboxDoorbell.ring() }
+        return changed
     }
 
     // MARK: responsible contacts

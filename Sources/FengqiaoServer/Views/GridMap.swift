@@ -27,7 +27,11 @@ enum GridMap {
     ///   - width: drawing width in px; the height follows the aspect ratio.
     ///   - highlight: a grid to outline.
     /// - Returns: an `<svg>` element, or `nil` when no grid has a polygon.
-    static func svg(grids: [Grid], width: Double = 800, highlight: UUID? = nil, linkPrefix: String = "/grids/") -> String? {
+    ///   - overlay: markup drawn over the grids, given the projection from WGS-84 to the drawing's
+    ///     px (the hazard map's markers, `HazardMap`).
+    ///   - extraHeight: px added below the grids (room for a legend drawn by the overlay).
+    static func svg(grids: [Grid], width: Double = 800, highlight: UUID? = nil, linkPrefix: String = "/grids/",
+                    extraHeight: Double = 0, overlay: ((_ project: (GeoPoint) -> (Double, Double), _ height: Double) -> String)? = nil) -> String? {
         let drawn = grids.filter { ($0.polygon?.ring.count ?? 0) >= 3 }
         guard !drawn.isEmpty else { return nil }
         let pts = drawn.flatMap { $0.polygon!.ring }
@@ -42,7 +46,7 @@ enum GridMap {
             (pad + (p.lon - minLon) * k * scale, pad + (maxLat - p.lat) * scale)
         }
         func f(_ d: Double) -> String { String(format: "%.1f", d) }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"gridmap\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"grid map\">"
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"gridmap\" viewBox=\"0 0 \(Int(width)) \(Int(height + extraHeight))\" role=\"img\" aria-label=\"grid map\">"
         for (i, g) in drawn.enumerated() {
             let path = g.polygon!.ring.map { let (x, y) = xy($0); return "\(f(x)),\(f(y))" }.joined(separator: " ")
             let fill = g.kind == .dedicated ? "#fde2e2" : palette[i % palette.count]
@@ -59,6 +63,7 @@ enum GridMap {
             s += "<text x=\"\(f(cx))\" y=\"\(f(cy))\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"\(f(fontSize))\" fill=\"#1f2d3a\">\(escape(g.name))</text>"
             s += "</g></a>"
         }
+        if let overlay { s += overlay(xy, height) }
         s += "</svg>"
         return s
     }

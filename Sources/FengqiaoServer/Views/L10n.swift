@@ -363,6 +363,26 @@ enum L10n {
         "dispute.event.startPerformance": ("开始履行", "Performance started"),
         "dispute.event.performed": ("履行完毕", "Performed"),
         "dispute.event.followUpVisitRecorded": ("回访", "Follow-up visit"),
+        "dispute.event.jointPush": ("双推送（联合处置）", "Pushed for joint handling"),
+        "dispute.event.jointSupervision": ("盯办记录", "Supervision note"),
+        "dispute.event.jointSignOff": ("联合处置签认", "Joint sign-off"),
+        "dispute.joint.title": ("联合处置（双推送、双盯办、双化解）", "Joint handling with the governance centre"),
+        "dispute.joint.none": ("未推送联合处置。", "Not under joint handling."),
+        "dispute.joint.pushedBy": ("推送方", "Pushed by"),
+        "dispute.joint.police": ("社区民警", "Community police"),
+        "dispute.joint.centre": ("综治中心", "Governance centre"),
+        "dispute.joint.side.police": ("社区民警", "Community police"),
+        "dispute.joint.side.governance-centre": ("综治中心", "Governance centre"),
+        "dispute.joint.due": ("期限", "due"),
+        "dispute.joint.signed": ("已签认", "signed off"),
+        "dispute.joint.notSigned": ("未签认", "not signed off"),
+        "dispute.joint.dueOn": ("对方期限", "Deadline"),
+        "dispute.joint.note": ("说明", "Note"),
+        "dispute.joint.push": ("推送对方联合处置", "Push to the other side"),
+        "dispute.joint.supervise": ("记录盯办", "Add supervision note"),
+        "dispute.joint.signOff": ("本方签认化解", "Sign off for my side"),
+        "dispute.print": ("打印调解协议书", "Print the agreement"),
+        "dispute.print.purpose": ("打印用途（含当事人身份信息，将记入审计）", "Purpose (the print shows parties' ID numbers; audited)"),
         "import.title": ("数据导入", "Bulk import"),
         "import.intro": ("从 CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件批量导入一标三实数据。文件上传后在后台逐行校验：合格的行写入，有问题的行列入问题清单（行号、列、原因），可下载修改后再导入。同一文件重复导入不会产生重复记录。", "Import 一标三实 records from CSV (UTF-8 or GBK) or Excel (.xlsx) files. The file is checked row by row in the background: good rows are written, rows with problems go to an issue list (line, column, reason) you can download, correct and import again. Importing the same file twice adds no duplicates."),
         "import.kind": ("数据类型", "Kind"),
@@ -432,7 +452,7 @@ enum L10n {
     /// The whole table in one language, for templates (`#(t["login.title"])`).
     static func dictionary(_ lang: Lang) -> [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in table { out[k] = lang == .zh ? v.zh : v.en }
+        for (k, v) in table.merging(hazardTable, uniquingKeysWith: { a, _ in a }).merging(notificationTable, uniquingKeysWith: { a, _ in a }).merging(disputeStatsTable, uniquingKeysWith: { a, _ in a }) { out[k] = lang == .zh ? v.zh : v.en }
         return out
     }
 

@@ -57,10 +57,17 @@ enum Page {
             if p.has(.territoryRead) { nav.append(Nav(href: "/territories", label: tt["nav.territories"]!)) }
             if p.has(.personRead) { nav.append(Nav(href: "/population", label: tt["pop.nav"]!)) }
             if p.has(.disputeRead) { nav.append(Nav(href: "/disputes", label: tt["nav.disputes"]!)) }
+            if p.has(.eventRead) { nav.append(Nav(href: "/hazards", label: tt["nav.hazards"]!)) }
+            if p.has(.eventRead) && (p.has(.eventManage) || p.has(.eventSupervise)) { nav.append(Nav(href: "/hazards/statistics", label: tt["nav.hazardStats"]!)) }
+            if p.has(.subsidyClaim) || p.has(.subsidyReview) { nav.append(Nav(href: "/subsidies", label: tt["nav.subsidies"]!)) }
             if p.has(.personWrite) { nav.append(Nav(href: "/imports", label: tt["nav.imports"]!)) }
             if p.has(.exportApprove) { nav.append(Nav(href: "/exports", label: tt["xa.title"]!)) }
             if p.has(.accountRead) { nav.append(Nav(href: "/admin/users", label: tt["nav.users"]!)) }
             if p.has(.auditRead) { nav.append(Nav(href: "/audit", label: tt["nav.audit"]!)) }
+            if p.has(.eventConfigure) { nav.append(Nav(href: "/admin/notification-deliveries", label: tt["nav.deliveries"]!)) }
+            // In-app notifications with the unread count as a badge (issue 5 "Notifications").
+            let unread = try await NotificationService(req.fengqiao).unreadCount(owner: p.id)
+            nav.append(Nav(href: "/notifications", label: tt["nav.notifications"]! + (unread > 0 ? " (\(unread))" : "")))
             nav.append(Nav(href: "/account", label: tt["nav.account"]!))
         }
         let ctx = Context(t: l == .zh ? L10n.zhTemplate : L10n.enTemplate, lang: l == .zh ? "zh-CN" : "en", otherLang: l == .zh ? "en" : "zh", title: title, csrf: token, me: me, nav: nav, path: req.url.path, data: data)

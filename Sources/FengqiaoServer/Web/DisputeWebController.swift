@@ -10,6 +10,7 @@ struct DisputeWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("disputes", access: .permission(.disputeRead), use: list)
         routes.get("disputes", ":id", access: .permission(.disputeRead), use: detail)
+        try DisputeJointWebController().boot(routes: routes)
     }
 
     struct Row: Encodable {
@@ -24,7 +25,12 @@ struct DisputeWebController: RouteCollection {
         var dueAt: String
     }
 
-    struct ListData: Encodable { var rows: [Row]; var total: Int }
+    struct ListData: Encodable {
+        var rows: [Row]
+        var total: Int
+        /// 我的待办 (DisputeStatisticsWebController.worklist).
+        var worklist: DisputeStatisticsWebController.WorklistData?
+    }
 
     struct PartyRow: Encodable { var name: String; var role: String; var idNumber: String; var phone: String }
     struct TimelineRow: Encodable { var at: String; var actor: String; var kind: String; var state: String; var detail: String }
@@ -36,6 +42,7 @@ struct DisputeWebController: RouteCollection {
         var settledLevel: String
         var confirmationDeadline: String
         var timeline: [TimelineRow]
+        var joint: DisputeJointWebController.Panel
     }
 
     static func stateLabel(_ s: DisputeState, _ t: [String: String]) -> String { t["dispute.state.\(s.rawValue)"] ?? s.rawValue }
@@ -53,14 +60,19 @@ struct DisputeWebController: RouteCollection {
         let p = try req.requirePrincipal()
         let t = Page.t(req)
         let (items, total) = try await DisputeAPIController.service(req).list(access: DisputeService.access(p), state: nil, limit: 200, offset: 0)
-        return try await Page.render(req, "disputes", ListData(rows: items.map { Self.row($0, t) }, total: total), title: t["dispute.title"]!)
+        let work = try await DisputeStatisticsWebController.worklist(req, principal: p)
+        return try await Page.render(req, "disputes", ListData(rows: items.map { Self.row($0, t) }, total: total, worklist: work), title: t["dispute.title"]!)
     }
 
     func detail(_ req: Request) async throws -> Response {
+        try await Self.renderDetail(req, id: try req.uuid("id", kind: "dispute"))
+    }
+
+    /// The case page; `jointError` shows a refused joint-handling or print form.
+    static func renderDetail(_ req: Request, id: UUID, jointError: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let p = try req.requirePrincipal()
         let t = Page.t(req)
         let svc = DisputeAPIController.service(req)
-        let id = try req.uuid("id", kind: "dispute")
         let v = try await svc.get(id, actor: req.actor, access: DisputeService.access(p))
         let timeline = try await svc.timeline(id, access: DisputeService.access(p))
         let data = DetailData(
@@ -68,7 +80,8 @@ struct DisputeWebController: RouteCollection {
             parties: v.parties.map { PartyRow(name: $0.name, role: t["dispute.party.\($0.role.rawValue)"] ?? $0.role.rawValue, idNumber: $0.idNumber.map(Masking.idNumber) ?? "", phone: $0.phone?.masked ?? "") },
             mediators: v.mediators.map(\.name).joined(separator: "、"), settledLevel: v.dispute.settledLevel.map { Self.levelLabel($0, t) } ?? "",
             confirmationDeadline: v.judicialConfirmationDeadline?.description ?? "",
-            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName, kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: $0.detail ?? "") })
-        return try await Page.render(req, "dispute", data, title: "\(t["dispute.title"]!) · \(v.dispute.summary)")
+            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName, kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: $0.detail ?? "") },
+            joint: try await DisputeJointWebController.panel(req, v, error: jointError))
+        return try await Page.render(req, "dispute", data, title: "\(t["dispute.title"]!) · \(v.dispute.summary)", status: status)
     }
 }

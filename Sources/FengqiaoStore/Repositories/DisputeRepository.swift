@@ -212,7 +212,11 @@ public struct DisputeRepository: Sendable {
 
     func accessCondition(_ a: DisputeAccess) -> any SQLExpression {
         var parts: [any SQLExpression] = []
-        if let grids = a.visible.gridIDs { parts.append(SQLBinaryExpression(SQLColumn("grid_id"), .in, SQLBind.group(Array(grids)))) }
+        if a.visible.level >= .community, let communities = a.visible.communityIDs, !communities.isEmpty {
+            // Whole communities (community, station scope): `community_id` reads one index range
+            // per community in registration order (M0025), instead of a list of every grid.
+            parts.append(SQLBinaryExpression(SQLColumn("community_id"), .in, SQLBind.group(Array(communities))))
+        } else if let grids = a.visible.gridIDs { parts.append(SQLBinaryExpression(SQLColumn("grid_id"), .in, SQLBind.group(Array(grids)))) }
         if let m = a.assignedTo {
             // id IN (SELECT dispute_id FROM dispute_mediators WHERE account_id = ?)
             let sub = SQLList([SQLRaw("SELECT dispute_id FROM dispute_mediators WHERE account_id ="), SQLBind(m)], separator: SQLRaw(" "))
@@ -249,7 +253,7 @@ public struct DisputeRepository: Sendable {
             q = q.where("state", .equal, SQLBind(s.rawValue))
         }
         let total = try await count.first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await q.orderBy("registered_at", .descending).orderBy("id").limit(limit).offset(offset).all()
+        let rows = try await q.orderBy("registered_at", .descending).orderBy("id", .descending).limit(limit).offset(offset).all()
         return (try rows.map(decode), total)
     }
 

@@ -166,8 +166,10 @@ public struct IncidentRepository: Sendable {
     public func chainDispute(firstID: UUID, on db: any Database) async throws -> UUID? {
         let sql = db as! any SQLDatabase
         let rows = try await sql.select().column("dispute_id").from("police_incidents")
-            .where(SQLBinaryExpression(
-                SQLBinaryExpression(SQLColumn("id"), .equal, SQLBind(firstID)), .or, SQLBinaryExpression(SQLColumn("repeat_of"), .equal, SQLBind(firstID))))
+            // Parenthesised: SQLKit writes `a OR b AND c` otherwise, and the first incident of a
+            // chain without a dispute came back with a NULL dispute id.
+            .where(SQLGroupExpression(SQLBinaryExpression(
+                SQLBinaryExpression(SQLColumn("id"), .equal, SQLBind(firstID)), .or, SQLBinaryExpression(SQLColumn("repeat_of"), .equal, SQLBind(firstID)))))
             .where("dispute_id", .isNot, SQLLiteral.null).orderBy("reported_at").limit(50).all()
         return try rows.first?.decode(column: "dispute_id", as: UUID.self)
     }
