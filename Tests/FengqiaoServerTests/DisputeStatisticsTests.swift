@@ -307,6 +307,14 @@ struct DisputeStatisticsTests {
             let eff = CalendarDate(f.clock.now, timeZone: TimeZone(identifier: "Asia/Shanghai")!)
             #expect(o.judicialConfirmation.items.first?.deadline == JudicialConfirmation.deadline(effectiveOn: eff).description)
             #expect(o.jointSignOff.total == 0)
+            // Pushed to the governance centre (双推送): the police side's sign-off is awaited until given.
+            r = try await apiCall(app, .POST, "/api/v1/disputes/\(idText(old))/joint/push", token: f.officer, json: #"{"note":"联合化解"}"#)
+            #expect(r.status == .ok || r.status == .created, "\(r.body.string)")
+            #expect(try await list(f.officer).jointSignOff.items.map(\.id) == [old])
+            #expect(try await list(f.workerA).jointSignOff.total == 0, "a grid worker signs for no side")
+            r = try await apiCall(app, .POST, "/api/v1/disputes/\(idText(old))/joint/sign-off", token: f.officer, json: #"{"note":"警方同意"}"#)
+            #expect(r.status == .ok, "\(r.body.string)")
+            #expect(try await list(f.officer).jointSignOff.total == 0)
             // Grid A's worker: only grid A's cases; grid B's worker: only grid B's.
             let a = try await list(f.workerA)
             #expect(a.dueToday.total == 1 && a.overdue.total == 1 && a.awaitingSignOff.total == 0 && a.judicialConfirmation.total == 0)

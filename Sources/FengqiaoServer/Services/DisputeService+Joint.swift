@@ -212,9 +212,7 @@ extension DisputeService {
         let now = settings.clock()
         let today = Self.today(now)
         let h = settings.handling
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        let from = CalendarDate(cal.date(byAdding: .day, value: -JudicialConfirmation.windowDays, to: cal.date(from: today.dateComponents)!)!, timeZone: cal.timeZone)
+        let from = DisputeStatisticsRepository.adding(days: -JudicialConfirmation.windowDays, to: today)
         let cases = try await jointStore.awaitingConfirmation(effectiveFrom: from, access: access, on: app.store.db)
         let confirmation = cases.compactMap { (id, eff, summary) -> ConfirmationReminder? in
             guard JudicialConfirmationReminder.due(effectiveOn: eff, today: today, remindDays: h.confirmationRemindDays) else { return nil }

@@ -114,8 +114,8 @@ public struct DisputeService: Sendable {
 
     static func today(_ now: Date) -> CalendarDate { CalendarDate(now, timeZone: TimeZone(identifier: "Asia/Shanghai") ?? .current) }
     static func text(_ s: String?) -> String? {
-        let t = (s ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        return t.isEmpty ? nil : t
+        guard let t = s?.trimmed, !t.isEmpty else { return nil }
+        return t
     }
     static func idText(_ id: UUID) -> String { id.uuidString.lowercased() }
 
@@ -178,10 +178,9 @@ public struct DisputeService: Sendable {
             } else if let number, let holder = try await residents.holders(ofIDNumbers: [number], on: app.store.db)[number] {
                 // Linked only to a resident the caller may see and whose name matches: a link to
                 // anyone else would tell the caller that the person lives outside their territory.
-                do {
-                    let r = try await residents.find(holder.id, visible: access.visible, on: app.store.db)
-                    if r.name == name { residentID = r.id }
-                } catch DomainError.notFound {}
+                if let r = try await ifFound({ try await residents.find(holder.id, visible: access.visible, on: app.store.db) }), r.name == name {
+                    residentID = r.id
+                }
             }
             parties.append(DisputeParty(id: UUID(), seq: n + 1, role: p.role ?? (n == 0 ? .applicant : .respondent), name: name, residentID: residentID, idNumber: number, phone: phone))
         }

@@ -254,11 +254,12 @@ public struct DisputeStatisticsService: Sendable {
                 total: windows.total))
     }
 
-    /// HOOK (joint handling, 双化解): joint cases waiting for the caller's side to sign off.
-    /// The joint-handling work (M0024 `dispute_joint`, its service) owns the sign-off rules; until
-    /// it exposes a query for "sign-offs pending for this user", this list is empty. Replace the
-    /// body with that call — the page and the API already show this list.
+    /// Joint cases (双推送、双盯办、双化解) whose caller's side — police for a community police
+    /// officer, the governance centre for its staff (`JointRules.side(of:)`) — has not signed off;
+    /// empty for every other role, which has no side to sign for.
     func jointSignOffs(principal p: Principal, filter: DisputeStatsFilter, limit: Int) async throws -> WorkList {
-        WorkList(items: [], total: 0)
+        guard let side = JointSide.of(p.role) else { return WorkList(items: [], total: 0) }
+        let r = try await repo.jointAwaitingSignOff(filter, side: side, limit: limit, on: app.store.db)
+        return WorkList(items: r.items.map { WorkItem(item: $0, deadline: nil, missing: []) }, total: r.total)
     }
 }

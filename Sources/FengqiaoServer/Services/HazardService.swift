@@ -29,7 +29,11 @@ public struct PhotoStore: Sendable {
         guard fm.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw CocoaError(.fileWriteUnknown)
         }
-        if rename(tmp, target) != 0 { try? fm.removeItem(atPath: tmp) }
+        if rename(tmp, target) != 0 {
+            try? fm.removeItem(atPath: tmp)
+            // Another upload of the same bytes may have won the race; anything else is a failure.
+            guard fm.fileExists(atPath: target) else { throw CocoaError(.fileWriteUnknown) }
+        }
     }
 
     /// The bytes of a stored photo, verified against their hash.

@@ -56,13 +56,6 @@ public struct NotificationOutbox: Sendable {
         var text: String
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .iso8601
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
     /// The text announcing a dispatch (whistle), without personal data: event number (first 8
     /// hex digits of its id), category, severity, whistle reason, acknowledgement deadline.
     static func dispatchText(_ e: GridEvent, whistle: WhistleReason?, due: Date?) -> NotificationText {
@@ -94,7 +87,7 @@ public struct NotificationOutbox: Sendable {
                 deliveryId: id, eventId: e.id, category: e.progress.category, categoryName: e.progress.category.nameZH, severity: e.progress.severity,
                 state: e.progress.state, whistleReason: whistle, acknowledgeDueAt: due, occurredAt: now, url: "/api/v1/events/\(e.id.uuidString.lowercased())",
                 title: text.title, text: text.text)
-            return String(decoding: try encoder.encode(body), as: UTF8.self)
+            return String(decoding: try JSONOut.encoder.encode(body), as: UTF8.self)
         }
         let repo = OutboxRepository()
         let hooks = try await events.webhooks(contactID: contact, category: e.progress.category, territoryIDs: [e.gridID, e.communityID], on: db)
@@ -285,7 +278,10 @@ public struct NotificationOutbox: Sendable {
         guard let m = try await outbox.find(id, on: app.store.db) else { throw DomainError.notFound(kind: "notification delivery") }
         guard m.state != .delivered else { throw DomainError.conflict(field: "state", reason: "the message was delivered already") }
         try await app.store.write { [app] db in
-            _ = try await outbox.retryNow(id, now: now, on: db)
+            // Delivered between the look-up and this transaction: nothing to retry, nothing to audit.
+            guard try await outbox.retryNow(id, now: now, on: db) else {
+                throw DomainError.conflict(field: "state", reason: "the message was delivered already")
+            }
             _ = try await app.audit.append(actor.draft(.update, objectType: "notification-delivery", objectID: id.uuidString.lowercased(), fields: ["state", "nextAttemptAt"],
                                                        detail: "retry now (was \(m.state.rawValue) after \(m.attempts) attempt(s))"), on: db)
         }

@@ -36,8 +36,6 @@ public struct Open311Service: Sendable {
         public var accountId: UUID?
     }
 
-    static func sha256(_ s: String) -> String { Hex.lowercase(SHA256.hash(data: Data(s.utf8))) }
-
     static func randomHex(_ bytes: Int) -> String {
         var g = SystemRandomNumberGenerator()
         return Hex.lowercase((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &g) })
@@ -74,7 +72,7 @@ public struct Open311Service: Sendable {
         let key = Open311Key(keyPrefix: String(secret.prefix(12)), label: label, territoryID: t, territoryLevel: level, accountID: aid,
                              createdBy: p.id, createdAt: now)
         try await app.store.write { [app, repo] db in
-            try await repo.insertKey(key, hash: Self.sha256(secret), on: db)
+            try await repo.insertKey(key, hash: AuthService.sha256(secret), on: db)
             _ = try await app.audit.append(actor.draft(.create, objectType: "open311-key", objectID: key.id.uuidString.lowercased(),
                                                        fields: ["label", "territoryId", "accountId"], detail: "\(key.keyPrefix)… for \(level.rawValue) \(t.uuidString.lowercased())"), on: db)
         }
@@ -106,7 +104,7 @@ public struct Open311Service: Sendable {
     public func authenticate(_ secret: String) async throws -> (Open311Key, Principal)? {
         guard secret.count <= 200 else { return nil }
         let db = app.store.db
-        guard let k = try await repo.key(hash: Self.sha256(secret), on: db), let u = try await app.accounts.find(k.accountID, on: db) else { return nil }
+        guard let k = try await repo.key(hash: AuthService.sha256(secret), on: db), let u = try await app.accounts.find(k.accountID, on: db) else { return nil }
         let account = Account(u)
         guard !account.disabled else { return nil }
         let own = try await app.territories.visible(for: account.scope, on: db)

@@ -13,7 +13,6 @@ enum HazardCharts {
 
     static func colour(_ c: HazardCategory) -> String { colours[c] ?? "#525252" }
 
-    static func f(_ d: Double) -> String { String(format: "%.1f", d) }
 
     /// A series of a grouped bar chart.
     struct Series {
@@ -34,26 +33,26 @@ enum HazardCharts {
         s += "<title>\(GridMap.escape(title))</title>"
         var lx = 4.0
         for se in series {
-            s += "<rect x=\"\(f(lx))\" y=\"6\" width=\"10\" height=\"10\" fill=\"\(se.colour)\"/>"
-            s += "<text x=\"\(f(lx + 13))\" y=\"15\" font-size=\"10\" fill=\"#1f2d3a\">\(GridMap.escape(se.label))</text>"
+            s += "<rect x=\"\(SVGChart.f(lx))\" y=\"6\" width=\"10\" height=\"10\" fill=\"\(se.colour)\"/>"
+            s += "<text x=\"\(SVGChart.f(lx + 13))\" y=\"15\" font-size=\"10\" fill=\"#1f2d3a\">\(GridMap.escape(se.label))</text>"
             lx += 13 + Double(se.label.count) * 10.5 + 10
         }
         if labels.isEmpty {
-            s += "<text x=\"\(f(width / 2))\" y=\"\(f(top + 8))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6b7a\">—</text>"
+            s += "<text x=\"\(SVGChart.f(width / 2))\" y=\"\(SVGChart.f(top + 8))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6b7a\">—</text>"
         }
         for (gi, label) in labels.enumerated() {
             let gy = top + Double(gi) * groupH
             let name = label.count > 7 ? String(label.prefix(7)) + "…" : label
-            s += "<text x=\"\(f(left - 4))\" y=\"\(f(gy + Double(series.count) * (barH + gap) / 2 + 3))\" text-anchor=\"end\" font-size=\"10\" fill=\"#1f2d3a\">\(GridMap.escape(name))<title>\(GridMap.escape(label))</title></text>"
+            s += "<text x=\"\(SVGChart.f(left - 4))\" y=\"\(SVGChart.f(gy + Double(series.count) * (barH + gap) / 2 + 3))\" text-anchor=\"end\" font-size=\"10\" fill=\"#1f2d3a\">\(GridMap.escape(name))<title>\(GridMap.escape(label))</title></text>"
             for (si, se) in series.enumerated() {
                 let v = gi < se.values.count ? se.values[gi] : 0
                 let w = span * Double(v) / Double(maxV)
                 let y = gy + Double(si) * (barH + gap)
-                s += "<rect x=\"\(f(left))\" y=\"\(f(y))\" width=\"\(f(max(w, v > 0 ? 1 : 0)))\" height=\"\(f(barH))\" fill=\"\(se.colour)\"><title>\(GridMap.escape(label)) · \(GridMap.escape(se.label)): \(v)</title></rect>"
-                s += "<text x=\"\(f(left + w + 3))\" y=\"\(f(y + barH - 1))\" font-size=\"9\" fill=\"#1f2d3a\">\(v)</text>"
+                s += "<rect x=\"\(SVGChart.f(left))\" y=\"\(SVGChart.f(y))\" width=\"\(SVGChart.f(max(w, v > 0 ? 1 : 0)))\" height=\"\(SVGChart.f(barH))\" fill=\"\(se.colour)\"><title>\(GridMap.escape(label)) · \(GridMap.escape(se.label)): \(v)</title></rect>"
+                s += "<text x=\"\(SVGChart.f(left + w + 3))\" y=\"\(SVGChart.f(y + barH - 1))\" font-size=\"9\" fill=\"#1f2d3a\">\(v)</text>"
             }
         }
-        s += "<line x1=\"\(f(left))\" y1=\"\(f(top - 4))\" x2=\"\(f(left))\" y2=\"\(f(height - 4))\" stroke=\"#5b6b7a\" stroke-width=\"1\"/>"
+        s += "<line x1=\"\(SVGChart.f(left))\" y1=\"\(SVGChart.f(top - 4))\" x2=\"\(SVGChart.f(left))\" y2=\"\(SVGChart.f(height - 4))\" stroke=\"#5b6b7a\" stroke-width=\"1\"/>"
         return s + "</svg>"
     }
 
@@ -96,7 +95,7 @@ enum HazardCharts {
                 let age = HazardStatsService.AgeClass.of(mk.createdAt, now: now)
                 let st = style(age)
                 let days = Int(now.timeIntervalSince(mk.createdAt) / 86_400)
-                s += "<a href=\"/hazards/\(mk.id.uuidString.lowercased())\"><circle class=\"hz hz-\(mk.category.rawValue) age-\(age.rawValue)\" cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(st.r))\" fill=\"\(colour(mk.category))\" stroke=\"\(st.stroke)\" stroke-width=\"\(f(st.width))\"\(st.dash)>"
+                s += "<a href=\"/hazards/\(mk.id.uuidString.lowercased())\"><circle class=\"hz hz-\(mk.category.rawValue) age-\(age.rawValue)\" cx=\"\(SVGChart.f(x))\" cy=\"\(SVGChart.f(y))\" r=\"\(SVGChart.f(st.r))\" fill=\"\(colour(mk.category))\" stroke=\"\(st.stroke)\" stroke-width=\"\(SVGChart.f(st.width))\"\(st.dash)>"
                 s += "<title>\(GridMap.escape(categoryLabel(mk.category))) · \(days) d</title></circle></a>"
             }
             s += "</g>"
@@ -106,16 +105,16 @@ enum HazardCharts {
             for (i, c) in cats.enumerated() {
                 let x = 18 + Double(i % 3) * 260
                 if i > 0 && i % 3 == 0 { y += 40 }
-                s += "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"10\" fill=\"\(colour(c))\"/><text x=\"\(f(x + 18))\" y=\"\(f(y + 8))\">\(GridMap.escape(categoryLabel(c)))</text>"
+                s += "<circle cx=\"\(SVGChart.f(x))\" cy=\"\(SVGChart.f(y))\" r=\"10\" fill=\"\(colour(c))\"/><text x=\"\(SVGChart.f(x + 18))\" y=\"\(SVGChart.f(y + 8))\">\(GridMap.escape(categoryLabel(c)))</text>"
             }
             if !cats.isEmpty { y += 40 }
             for (i, a) in HazardStatsService.AgeClass.allCases.enumerated() {
                 let st = style(a)
                 let x = 18 + Double(i) * 230
-                s += "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(st.r))\" fill=\"#c8ced4\" stroke=\"\(st.stroke == "#ffffff" ? "#5b6b7a" : st.stroke)\" stroke-width=\"\(f(st.width))\"\(st.dash)/>"
-                s += "<text x=\"\(f(x + 22))\" y=\"\(f(y + 8))\">\(GridMap.escape(i < ageLabels.count ? ageLabels[i] : a.rawValue))</text>"
+                s += "<circle cx=\"\(SVGChart.f(x))\" cy=\"\(SVGChart.f(y))\" r=\"\(SVGChart.f(st.r))\" fill=\"#c8ced4\" stroke=\"\(st.stroke == "#ffffff" ? "#5b6b7a" : st.stroke)\" stroke-width=\"\(SVGChart.f(st.width))\"\(st.dash)/>"
+                s += "<text x=\"\(SVGChart.f(x + 22))\" y=\"\(SVGChart.f(y + 8))\">\(GridMap.escape(i < ageLabels.count ? ageLabels[i] : a.rawValue))</text>"
             }
-            if unplaced > 0 { s += "<text x=\"18\" y=\"\(f(y + 44))\">\(GridMap.escape(noPositionLabel)) \(unplaced)</text>" }
+            if unplaced > 0 { s += "<text x=\"18\" y=\"\(SVGChart.f(y + 44))\">\(GridMap.escape(noPositionLabel)) \(unplaced)</text>" }
             return s + "</g>"
         }
     }

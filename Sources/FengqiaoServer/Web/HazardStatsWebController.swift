@@ -210,18 +210,21 @@ struct HazardStatsWebController: RouteCollection {
     func export(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         let v = TerritoryWebController.values(req)
-        let year = try? TerritoryWebController.intField(v["year"], "year")
-        let month = try? TerritoryWebController.intField(v["month"], "month")
         let by = HazardStatsService.TotalsBy(rawValue: v["by"] ?? "") ?? .person
+        var year: Int?
+        var month: Int?
         do {
+            // A bad year or month is an inline error, not a silent export of the current year.
+            year = try TerritoryWebController.intField(v["year"], "year")
+            month = try TerritoryWebController.intField(v["month"], "month")
             let f = try await HazardStatsService(req.fengqiao).export(
-                year: year ?? nil, month: month ?? nil, by: by, format: v["format"].flatMap(ExportService.Format.init(rawValue:)), purpose: v["purpose"],
+                year: year, month: month, by: by, format: v["format"].flatMap(ExportService.Format.init(rawValue:)), purpose: v["purpose"],
                 actor: req.actor, displayName: p.account.displayName, principal: p, labels: Page.t(req))
             return HazardStatsAPIController.file(f)
         } catch let e as DomainError {
             if case .forbidden = e { throw Abort(.forbidden, reason: "Subsidy totals need subsidy:review, event:supervise or subsidy:claim.") }
             guard let fe = FormError.from(e, form: "export", values: v) else { throw e }
-            return try await renderSubsidies(req, year: year ?? nil, month: month ?? nil, by: by, formError: fe, status: .unprocessableEntity)
+            return try await renderSubsidies(req, year: year, month: month, by: by, formError: fe, status: .unprocessableEntity)
         }
     }
 

@@ -225,6 +225,15 @@ public struct DisputeStatisticsRepository: Sendable {
         }
     }
 
+    /// Open joint cases (M0024 `dispute_joint`) whose `side` has not signed off yet, by the
+    /// side's deadline (cases without one last).
+    public func jointAwaitingSignOff(_ filter: DisputeStatsFilter, side: JointSide, limit: Int, on db: any Database) async throws -> (items: [WorkItem], total: Int) {
+        let p = side == .police ? "police" : "centre"
+        return try await work(filter, limit: limit, order: "registered_at, id", on: db) { q in
+            q.appendInterpolation(unsafeRaw: " AND id IN (SELECT dispute_id FROM dispute_joint WHERE \(p)_signed_off_at IS NULL)")
+        }
+    }
+
     /// Open cases in `openStates` matching `extra`, with their count.
     func work(_ filter: DisputeStatsFilter, states: [DisputeState] = DisputeStatisticsRules.openStates, limit: Int, order: String, on db: any Database,
               _ extra: (inout SQLQueryString) -> Void) async throws -> (items: [WorkItem], total: Int) {

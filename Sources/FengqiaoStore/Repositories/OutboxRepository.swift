@@ -59,11 +59,7 @@ public struct OutboxRepository: Sendable {
     static let columns = ["id", "channel", "target_url", "target_enc", "secret_enc", "payload", "event_id", "state", "attempts", "next_attempt_at", "last_status", "last_error", "delivered_at", "claim_token", "created_at"]
 
     public func enqueue(_ m: OutboxMessage, on db: any Database, now: Date = Date()) async throws {
-        let sql = db as! any SQLDatabase
-        try await sql.insert(into: "notification_outbox").columns(Self.columns).values(
-            SQLBind(m.id), SQLBind(m.channel), SQLBind(m.targetURL), SQLBind(m.targetSealed), SQLBind(m.secretSealed), SQLBind(m.payload), SQLBind(m.eventID),
-            SQLBind(m.state.rawValue), SQLBind(m.attempts), SQLBind(m.nextAttemptAt), SQLBind(m.lastStatus), SQLBind(m.lastError), SQLBind(m.deliveredAt),
-            SQLBind(m.claimToken), SQLBind(m.createdAt ?? now)).run()
+        try await enqueue(many: [m], on: db, now: now)
     }
 
     /// Enqueues many messages in chunks (benchmark data, bulk announcements).
@@ -96,15 +92,6 @@ public struct OutboxRepository: Sendable {
         m.claimToken = try r.decode(column: "claim_token", as: String?.self)
         m.createdAt = try r.decode(column: "created_at", as: Date?.self)
         return m
-    }
-
-    /// Pending messages whose next attempt is due at `now`, oldest first (read only; delivery
-    /// workers use `claim`).
-    public func due(now: Date, limit: Int = 100, on db: any Database) async throws -> [OutboxMessage] {
-        let sql = db as! any SQLDatabase
-        return try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from("notification_outbox")
-            .where("state", .equal, SQLBind(OutboxMessage.State.pending.rawValue)).where("next_attempt_at", .lessThanOrEqual, SQLBind(now))
-            .orderBy("next_attempt_at").limit(limit).all().map(Self.decode)
     }
 
     /// Claims up to `limit` due messages for `lease` seconds under a fresh token and returns them.
