@@ -168,13 +168,10 @@ extension DisputeService {
         }
     }
 
-    /// Writes an in-app notification when the notifications table (M0021) exists; otherwise the
-    /// timeline line is the record (hook for the notification channels of issue 5).
+    /// Writes an in-app notification (M0021) for the other side of a joint case.
     func notifyJoint(_ account: UUID, id: UUID, title: String, body: String, now: Date) async throws {
-        guard try await jointStore.hasNotifications(on: app.store.db) else { return }
-        try await app.store.write { [jointStore] db in
-            try await jointStore.notify(accountID: account, kind: "dispute.joint", subjectID: id, title: title, body: body, link: "/disputes/\(Self.idText(id))", on: db, now: now)
-        }
+        let n = InAppNotification(accountID: account, kind: "dispute.joint", eventID: id, title: title, body: body, link: "/disputes/\(Self.idText(id))", createdAt: now)
+        try await app.store.write { db in try await NotificationRepository().insert(n, on: db) }
     }
 
     // MARK: Reminders (work list)
@@ -281,25 +278,20 @@ extension DisputeService {
         let officers = try await jointStore.accounts(role: .communityPoliceOfficer, territoryID: rec.communityID, on: db)
         try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: actor.id, actorName: actor.name, kind: "received",
                                                     detail: "\(rec.category.rawValue) \(rec.category.nameZH), \(rec.priority.rawValue)", on: db)
-        let inApp = try await jointStore.hasNotifications(on: db)
         let link = "/api/v1/incidents/\(Self.idText(rec.id))"
         if workers.isEmpty {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "noGridWorker", detail: "no grid worker serves this grid", on: db)
         }
         for w in workers {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "notifyGridWorker", recipientID: w.0,
-                                                        detail: "first response: \(w.1)" + (inApp ? " (in-app)" : ""), on: db)
-            if inApp {
-                try await jointStore.notify(accountID: w.0, kind: "incident.firstResponse", subjectID: rec.id, title: "警情先期处置 / First response",
-                                            body: "\(rec.category.nameZH) \(rec.priority.rawValue)", link: link, on: db, now: now)
-            }
+                                                        detail: "first response: \(w.1) (in-app)", on: db)
+            try await NotificationRepository().insert(InAppNotification(accountID: w.0, kind: "incident.firstResponse", eventID: rec.id, title: "警情先期处置 / First response",
+                                                                        body: "\(rec.category.nameZH) \(rec.priority.rawValue)", link: link, createdAt: now), on: db)
         }
         if let o = officers.first {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "designateOfficer", recipientID: o.0, detail: "community officer \(o.1)", on: db)
-            if inApp {
-                try await jointStore.notify(accountID: o.0, kind: "incident.dispatch", subjectID: rec.id, title: "警情派警 / Dispatch",
-                                            body: "\(rec.category.nameZH) \(rec.priority.rawValue)", link: link, on: db, now: now)
-            }
+            try await NotificationRepository().insert(InAppNotification(accountID: o.0, kind: "incident.dispatch", eventID: rec.id, title: "警情派警 / Dispatch",
+                                                                        body: "\(rec.category.nameZH) \(rec.priority.rawValue)", link: link, createdAt: now), on: db)
         }
         try await jointStore.saveHandling(
             IncidentHandling(gridWorkerID: workers.first?.0, gridWorkerName: workers.first?.1, notifiedAt: workers.isEmpty ? nil : now,

@@ -68,9 +68,10 @@ public struct NotificationService: Sendable {
 
     public func list(owner: UUID, unreadOnly: Bool = false, limit: Int = 50, offset: Int = 0) async throws -> Listing {
         let db = app.store.db
+        let unread = try await repo.count(owner: owner, unreadOnly: true, on: db)
         return Listing(items: try await repo.list(owner: owner, unreadOnly: unreadOnly, limit: min(max(limit, 1), 200), offset: max(offset, 0), on: db),
-                       total: try await repo.count(owner: owner, unreadOnly: unreadOnly, on: db),
-                       unread: try await repo.count(owner: owner, unreadOnly: true, on: db))
+                       total: unreadOnly ? unread : try await repo.count(owner: owner, unreadOnly: false, on: db),
+                       unread: unread)
     }
 
     public func unreadCount(owner: UUID) async throws -> Int { try await repo.count(owner: owner, unreadOnly: true, on: app.store.db) }
@@ -79,7 +80,6 @@ public struct NotificationService: Sendable {
     /// - Throws: `.notFound("notification")` when it does not exist or belongs to someone else.
     public func markRead(_ id: UUID, owner: UUID, now: Date = Date()) async throws -> InAppNotification {
         let repo = self.repo
-        guard try await repo.find(id, owner: owner, on: app.store.db) != nil else { throw DomainError.notFound(kind: "notification") }
         return try await app.store.write { db in
             try await repo.markRead(id, owner: owner, at: now, on: db)
             guard let n = try await repo.find(id, owner: owner, on: db) else { throw DomainError.notFound(kind: "notification") }

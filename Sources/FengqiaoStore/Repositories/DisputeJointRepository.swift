@@ -214,31 +214,6 @@ public struct DisputeJointRepository: Sendable {
                     SQLBind(h.officerName), SQLBind(h.disposedAt)).run()
     }
 
-    private static let notificationsLock = NSLock()
-    nonisolated(unsafe) private static var notificationsPresent: Bool?
-
-    /// Whether the in-app notifications table (M0021, issue 5) is present; looked up once per
-    /// process (migrations run before the server serves).
-    public func hasNotifications(on db: any Database) async throws -> Bool {
-        if let known = Self.notificationsLock.withLock({ Self.notificationsPresent }) { return known }
-        let sql = db as! any SQLDatabase
-        let n: Int
-        if sql.dialect.name == "postgresql" {
-            n = try await sql.raw("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'notifications'").first()?.decode(column: "n", as: Int.self) ?? 0
-        } else {
-            n = try await sql.raw("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'notifications'").first()?.decode(column: "n", as: Int.self) ?? 0
-        }
-        if n > 0 { Self.notificationsLock.withLock { Self.notificationsPresent = true } }
-        return n > 0
-    }
-
-    /// Writes one in-app notification for an account (no personal data in title or body).
-    public func notify(accountID: UUID, kind: String, subjectID: UUID, title: String, body: String, link: String, on db: any Database, now: Date) async throws {
-        let sql = db as! any SQLDatabase
-        try await sql.insert(into: "notifications").columns("id", "account_id", "kind", "event_id", "title", "body", "link", "created_at")
-            .values(SQLBind(UUID()), SQLBind(accountID), SQLBind(kind), SQLBind(subjectID), SQLBind(title), SQLBind(body), SQLBind(link), SQLBind(now)).run()
-    }
-
     /// Minutes from receipt to arrival of the visible incidents received in `[from, to)`, by grid,
     /// with the number received per grid (indexed on `(grid_id, reported_at)`).
     public func arrivalMinutes(from: Date, to: Date, visible: VisibleTerritory, on db: any Database) async throws -> [UUID: (received: Int, minutes: [Double])] {
