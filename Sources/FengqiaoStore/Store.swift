@@ -194,5 +194,7 @@ public struct Store: Sendable {
         M0025_AddDisputeStatisticsIndexes(),
         M0026_AddCreatedAuditSeq(),
         M0027_CreateExportApprovals(),
+        M0028_WidenNearbyIndex(),
+        M0029_CreateChangeCounters(),
     ]
 }

@@ -192,6 +192,34 @@ struct DisputeStatisticsTests {
         }
     }
 
+    @Test("cache: an unchanged scope reuses its report; a write by any path (even raw SQL) or the next time bucket makes a new one")
+    func reportCache() async throws {
+        struct Stamp: Decodable { var generatedAt: String; var totals: Figures }
+        try await withApp { app in
+            let data = try await Self.seed(app)
+            let f = data.f
+            func stamp() async throws -> Stamp {
+                let r = try await apiCall(app, .GET, "/api/v1/disputes/statistics", token: f.officer)
+                #expect(r.status == .ok, "\(r.body.string)")
+                return try json(r, as: Stamp.self)
+            }
+            let first = try await stamp()
+            f.clock.advance(seconds: 1)
+            let again = try await stamp()
+            #expect(again.generatedAt == first.generatedAt, "the same scope with nothing changed is the cached report")
+            // A write that bypasses every service (a trigger bumps the change counter).
+            let sql = app.fengqiao.store.db as! any SQLDatabase
+            try await sql.raw("UPDATE disputes SET state = 'closed_resolved' WHERE id = \(bind: data.d5)").run()
+            let afterWrite = try await stamp()
+            #expect(afterWrite.generatedAt != first.generatedAt)
+            #expect(afterWrite.totals.closed == first.totals.closed + 1, "the raw write is counted at once")
+            // The next time bucket (60 s by default) recomputes even with no write.
+            f.clock.advance(seconds: 61)
+            let later = try await stamp()
+            #expect(later.generatedAt != afterWrite.generatedAt)
+        }
+    }
+
     @Test("scope: another community sees none of it (404 for its territory), a grid its grid, a mediator their cases")
     func scope() async throws {
         try await withApp { app in

@@ -48,6 +48,11 @@ public struct AppConfig: Sendable {
     /// Radius of the nearby-duplicate offer for events (issue 5), metres; default 50
     /// (`FENGQIAO_DUPLICATE_RADIUS_M`).
     public var duplicateRadiusMetres: Int = 50
+    /// How long a computed statistics report may be reused while nothing it reads has changed,
+    /// seconds; default 60 [P], 0 turns the cache off (`FENGQIAO_STATS_CACHE_SECONDS`). Writes
+    /// always start a new report at once (change counters, M0029); only figures that move with
+    /// the clock alone (overdue) can lag by up to this long.
+    public var statisticsCacheSeconds: Int = 60
     /// How long an approved export stays downloadable, hours; default 24 [P], 1…720
     /// (`FENGQIAO_EXPORT_APPROVAL_HOURS`; domain spec §7.3 export approval).
     public var exportApprovalHours: Int = 24
@@ -179,6 +184,7 @@ public struct AppConfig: Sendable {
         cfg.maxImportBytes = int("FENGQIAO_MAX_IMPORT_BYTES", 200 << 20, 1024...(1 << 40))
         cfg.maxPhotoBytes = int("FENGQIAO_MAX_PHOTO_BYTES", 10 << 20, 1024...(64 << 20))
         cfg.duplicateRadiusMetres = int("FENGQIAO_DUPLICATE_RADIUS_M", 50, 1...10_000)
+        cfg.statisticsCacheSeconds = int("FENGQIAO_STATS_CACHE_SECONDS", 60, 0...86_400)
         cfg.exportApprovalHours = int("FENGQIAO_EXPORT_APPROVAL_HOURS", 24, 1...720)
         cfg.open311PublicRead = (env["FENGQIAO_OPEN311_PUBLIC_READ"] ?? "false").lowercased() == "true"
         cfg.outboxIntervalMilliseconds = int("FENGQIAO_OUTBOX_INTERVAL_MS", 1000, 0...3_600_000)

@@ -120,9 +120,51 @@ public struct DisputeStatisticsService: Sendable {
 
     /// The statistics for the query, in the caller's scope.
     /// - Throws: see `resolve`.
+    ///
+    /// Reports are cached (`Fengqiao.disputeStatistics`) under the filter, the scope name, the
+    /// change counters of `disputes`, `police_incidents` and `dispute_mediators` (M0029: any
+    /// committed write makes a new key) and the time bucket of `FENGQIAO_STATS_CACHE_SECONDS`
+    /// (default 60 [P]; 0 turns the cache off): figures that move with the clock alone (overdue)
+    /// may lag by at most one bucket, and `generatedAt` says when they were computed.
     public func report(_ q: Query, principal p: Principal) async throws -> Report {
         let (f, name) = try await resolve(q, principal: p)
         let now = settings.clock()
+        let seconds = app.config.statisticsCacheSeconds
+        guard seconds > 0 else { return try await compute(q, filter: f, name: name, now: now) }
+        let key = CacheKey(filter: f, name: name, from: q.from?.description, to: q.to?.description,
+                           counters: try await repo.changeCounters(on: app.store.db),
+                           bucket: Int64((now.timeIntervalSince1970 / Double(seconds)).rounded(.down)))
+        return try await app.disputeStatistics.value(key) { try await compute(q, filter: f, name: name, now: now) }
+    }
+
+    /// What a cached report depends on. Ids are sorted, so one scope is one key.
+    struct CacheKey: Hashable, Sendable {
+        var communityIDs: [UUID]?
+        var gridIDs: [UUID]?
+        var assignedTo: UUID?
+        var fromInstant: Date?
+        var toInstant: Date?
+        var name: String
+        var from: String?
+        var to: String?
+        var counters: [Int64]
+        var bucket: Int64
+
+        init(filter f: DisputeStatsFilter, name: String, from: String?, to: String?, counters: [Int64], bucket: Int64) {
+            communityIDs = f.communityIDs.map { $0.sorted { $0.uuidString < $1.uuidString } }
+            gridIDs = f.gridIDs.map { $0.sorted { $0.uuidString < $1.uuidString } }
+            assignedTo = f.assignedTo
+            fromInstant = f.from
+            toInstant = f.to
+            self.name = name
+            self.from = from
+            self.to = to
+            self.counters = counters
+            self.bucket = bucket
+        }
+    }
+
+    func compute(_ q: Query, filter f: DisputeStatsFilter, name: String, now: Date) async throws -> Report {
         let db = app.store.db
         func rows(_ d: DisputeStatsDimension) async throws -> [(key: String?, figures: DisputeFigures)] {
             try await repo.figures(f, by: d, now: now, on: db)

@@ -17,6 +17,8 @@ public struct Fengqiao: Sendable {
     public let idempotency = IdempotencyRepository()
     public let passwords: PasswordHasher
     let standalone: AuditGroupCommit
+    /// Dispute statistics reports by filter, change counters and time bucket (see `ResultCache`).
+    let disputeStatistics = ResultCache<DisputeStatisticsService.CacheKey, DisputeStatisticsService.Report>()
 
     public init(config: AppConfig, store: Store, cipher: FieldCipher, passwords: PasswordHasher) {
         self.config = config

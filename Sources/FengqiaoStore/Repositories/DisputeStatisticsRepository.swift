@@ -154,6 +154,17 @@ public struct DisputeStatisticsRepository: Sendable {
         return out
     }
 
+    /// The change counters (M0029) of the tables the statistics read, in
+    /// `M0029_CreateChangeCounters.tables` order: a new value after every committed write.
+    public func changeCounters(on db: any Database) async throws -> [Int64] {
+        let sql = db as! any SQLDatabase
+        var got: [String: Int64] = [:]
+        for r in try await sql.raw("SELECT name, value FROM change_counters").all() {
+            got[try r.decode(column: "name", as: String.self)] = try r.decode(column: "value", as: Int64.self)
+        }
+        return M0029_CreateChangeCounters.tables.map { got[$0] ?? -1 }
+    }
+
     /// Names of grids or communities by id (lower-case id text → name), in chunks of 500.
     /// - Parameter table: `grids` or `communities`.
     public func names(table: String, ids: [UUID], on db: any Database) async throws -> [String: String] {

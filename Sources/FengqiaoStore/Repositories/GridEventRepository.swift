@@ -152,8 +152,9 @@ public struct GridEventRepository: Sendable {
     }
 
     /// Open events of `category` at the same building or within `radiusMetres` of `point`, other than
-    /// `excluding`. Uses the `(category, is_open, lat_e6)` and `(building_id, category, is_open)`
-    /// indexes: a latitude band then an exact distance check, never a table scan.
+    /// `excluding`. Uses the `(category, is_open, lat_e6, lon_e6)` (M0028) and
+    /// `(building_id, category, is_open)` indexes: a latitude band whose longitudes are tested in
+    /// the index, then an exact distance check on the few rows read; never a table scan.
     public func nearbyOpen(category: HazardCategory, buildingID: UUID?, point: GeoPoint?, radiusMetres: Double, excluding: UUID?, limit: Int = 20, on db: any Database) async throws -> [GridEvent] {
         let sql = db as! any SQLDatabase
         var found: [UUID: GridEvent] = [:]

@@ -25,27 +25,36 @@ public struct TerritoryRepository: Sendable {
     // MARK: Scope
 
     /// Resolves an account's scope to the stations, communities and grids it covers.
+    ///
+    /// Runs on every authenticated request, so it reads ids only, through SQLKit (one query per
+    /// level), never whole Fluent models: a station's view of thousands of grids costs one
+    /// indexed read of `(community_id, id)` pairs.
     public func visible(for scope: TerritoryScope, on db: any Database) async throws -> VisibleTerritory {
+        let sql = db as! any SQLDatabase
         switch scope.level {
         case .city:
             return .everything
         case .station:
             guard let sid = scope.territoryID else { return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level) }
-            let comms = try await CommunityModel.query(on: db).filter(\.$stationID == sid).all().compactMap(\.id)
-            let grids = comms.isEmpty ? [] : try await GridModel.query(on: db).filter(\.$communityID ~~ comms).all().compactMap(\.id)
-            return .init(stationIDs: [sid], communityIDs: Set(comms), gridIDs: Set(grids), level: .station)
+            var comms = Set<UUID>(), grids = Set<UUID>()
+            for r in try await sql.raw("SELECT c.id AS c, g.id AS g FROM communities c LEFT JOIN grids g ON g.community_id = c.id WHERE c.station_id = \(bind: sid)").all() {
+                comms.insert(try r.decode(column: "c", as: UUID.self))
+                if let g = try r.decode(column: "g", as: UUID?.self) { grids.insert(g) }
+            }
+            return .init(stationIDs: [sid], communityIDs: comms, gridIDs: grids, level: .station)
         case .community:
-            guard let cid = scope.territoryID, let c = try await CommunityModel.find(cid, on: db) else {
+            guard let cid = scope.territoryID,
+                  let c = try await sql.raw("SELECT station_id FROM communities WHERE id = \(bind: cid)").first() else {
                 return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level)
             }
-            let grids = try await GridModel.query(on: db).filter(\.$communityID == cid).all().compactMap(\.id)
-            return .init(stationIDs: [c.stationID], communityIDs: [cid], gridIDs: Set(grids), level: .community)
+            let grids = try await sql.raw("SELECT id FROM grids WHERE community_id = \(bind: cid)").all().map { try $0.decode(column: "id", as: UUID.self) }
+            return .init(stationIDs: [try c.decode(column: "station_id", as: UUID.self)], communityIDs: [cid], gridIDs: Set(grids), level: .community)
         case .grid:
-            guard let gid = scope.territoryID, let g = try await GridModel.find(gid, on: db),
-                  let c = try await CommunityModel.find(g.communityID, on: db) else {
+            guard let gid = scope.territoryID,
+                  let r = try await sql.raw("SELECT g.community_id AS c, c.station_id AS s FROM grids g JOIN communities c ON c.id = g.community_id WHERE g.id = \(bind: gid)").first() else {
                 return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level)
             }
-            return .init(stationIDs: [c.stationID], communityIDs: [g.communityID], gridIDs: [gid], level: .grid)
+            return .init(stationIDs: [try r.decode(column: "s", as: UUID.self)], communityIDs: [try r.decode(column: "c", as: UUID.self)], gridIDs: [gid], level: .grid)
         }
     }
 
