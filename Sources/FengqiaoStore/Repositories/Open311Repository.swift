@@ -214,8 +214,16 @@ public struct Open311Repository: Sendable {
             s = s.where(column, .in, SQLBind.group(g))
         }
         if let d = dispatchedTo { s = s.where("dispatched_to", .equal, SQLBind(d)) }
+        // SQLite keeps UUIDs as text: parsed here without Foundation's `sscanf` path.
+        let textIDs = sql.dialect.name == "sqlite"
+        func uuid(_ r: any SQLRow, _ c: String) throws -> UUID {
+            guard textIDs else { return try r.decode(column: c, as: UUID.self) }
+            let t = try r.decode(column: c, as: String.self)
+            guard let u = UUID(storedText: t) ?? UUID(uuidString: t) else { throw DomainError.invalidField(field: c, reason: "is not a UUID in the database") }
+            return u
+        }
         return try await s.limit(limit).all().map { r in
-            MapEventRow(id: try r.decode(column: "id", as: UUID.self), gridID: try r.decode(column: "grid_id", as: UUID.self),
+            MapEventRow(id: try uuid(r, "id"), gridID: try uuid(r, "grid_id"),
                         category: HazardCategory(rawValue: try r.decode(column: "category", as: String.self)) ?? .other,
                         state: GridEventState(rawValue: try r.decode(column: "state", as: String.self)) ?? .reported,
                         location: GeoPoint(lon: Double(try r.decode(column: "lon_e6", as: Int64.self)) / 1_000_000,
