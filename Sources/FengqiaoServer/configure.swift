@@ -37,6 +37,8 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
 
     app.routes.defaultMaxBodySize = ByteCount(value: config.maxBodyBytes)
     app.middleware = Middlewares()
+    let inFlight = InFlightRequests()
+    app.middleware.use(inFlight)
     app.middleware.use(RequestLogMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ProblemMiddleware())
@@ -46,6 +48,8 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     app.installDisputeEscalation()
     app.installOutbox()
     app.installEscalationSweep()
+    // Last, so it shuts down first: running requests finish before the runners and the pool stop.
+    app.lifecycle.use(inFlight)
     // Open311 GeoReport v2 authenticates by its own api_key, outside the session/bearer middleware.
     try app.register(collection: Open311Controller())
     let root = app.grouped(PrincipalMiddleware())

@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
                 return "PostgreSQL"
             }()
             if ProcessInfo.processInfo.environment["FENGQIAO_DEBUG_PATHS"] != nil { print("resources: \(resourcesDirectory())") }
-            print("Fengqiao listening on http://\(host):\(port)/  (\(where_))")
+            print("Fengqiao starting on http://\(host):\(port)/  (\(where_))")
             if !config.cookieSecure { print("warning: FENGQIAO_COOKIE_SECURE=false — session cookies travel without the Secure flag") }
             if let token = try await AuthService(app.fengqiao).setupTokenIfNeeded() {
                 print("No system administrator yet. Open this one-time setup link (valid 24 h) to create one:")
