@@ -150,12 +150,21 @@ extension HazardTests {
                 let o311Open = try #require(try JSONSerialization.jsonObject(with: Data(try await rawCall(app, .GET, "/open311/v2/requests/\(idText(id)).json?api_key=\(key)").body.string.utf8)) as? [[String: Any]])
                 #expect(o311Open.first?["status"] as? String == "open")
 
-                // 3. The property contact sees it, reports in (报到) and sends the repair photo with the result.
+                // The timeline names the contact and the whistle reason, never the raw account id.
+                page = try await worker.get(path).body.string
+                #expect(page.contains("派遣/吹哨对象：演示物业联系人1；吹哨事由：应急处置") && !page.contains("dispatch to"), "\(page)")
+
+                // 3. The property contact finds the whistle among their notifications, linked to the event page,
+                // reports in (报到) and sends the repair photo with the result.
+                let notes = try await contact.get("/notifications").body.string
+                #expect(notes.contains("<a href=\"\(path)\">吹哨报到：市政设施</a>"), "\(notes)")
                 page = try await contact.get(path).body.string
                 #expect(page.contains("value=\"acknowledge\""))
                 #expect(try await contact.post("\(path)/actions", ["command": "acknowledge"]).status == .seeOther)
                 page = try await contact.get(path).body.string
                 #expect(page.contains("value=\"submitResult\""))
+                let empty = try await multipart(&contact, "\(path)/photos", ["then": "submitResult"], files: [])
+                #expect(empty.status == .unprocessableEntity && empty.body.string.contains("photos: 请先选择至少一张照片"))
                 let repaired = try await multipart(&contact, "\(path)/photos", ["then": "submitResult"], files: [("photos", "repaired.png", Self.png)])
                 #expect(repaired.status == .seeOther, "\(repaired.body.string.prefix(800))")
                 #expect(try json(try await apiCall(app, .GET, "/api/v1/events/\(idText(id))", token: workerToken), as: EventOut.self).state == "awaitingCheck")

@@ -17,6 +17,7 @@ extension L10n {
         "hz.severity": ("紧急程度", "Severity"),
         "hz.description": ("情况描述", "Description"),
         "hz.photos": ("现场照片", "Photos"),
+        "hz.choosePhoto": ("photos: 请先选择至少一张照片", "photos: choose at least one photo"),
         "hz.photosHint": ("可拍照或选择多张照片（JPEG、PNG、HEIC）。", "Take or choose one or more photos (JPEG, PNG, HEIC)."),
         "hz.location": ("位置", "Location"),
         "hz.useGPS": ("使用手机定位", "Use my position"),
