@@ -158,6 +158,8 @@ extension HazardTests {
                 // reports in (报到) and sends the repair photo with the result.
                 let notes = try await contact.get("/notifications").body.string
                 #expect(notes.contains("<a href=\"\(path)\">吹哨报到：市政设施</a>"), "\(notes)")
+                let work = try await contact.get("/hazards").body.string
+                #expect(work.contains("派遣（吹哨）给您的事件") && work.contains("href=\"\(path)\""), "the contact's work list")
                 page = try await contact.get(path).body.string
                 #expect(page.contains("value=\"acknowledge\""))
                 #expect(try await contact.post("\(path)/actions", ["command": "acknowledge"]).status == .seeOther)

@@ -9,6 +9,7 @@ extension L10n {
         "nav.subsidies": ("补贴", "Subsidies"),
         "hz.title": ("隐患事件", "Hazards and grid events"),
         "hz.intro": ("本网格的待办事件；逾期事件标红并上报督办。", "Open events of your grids; overdue ones are flagged and escalated."),
+        "hz.introContact": ("派遣（吹哨）给您的事件：请按期报到、处置并提交处置结果照片；逾期事件标红并上报督办。", "Events dispatched (whistled) to you: report in, handle them and send the result photos in time; overdue ones are flagged and escalated."),
         "hz.report": ("隐患上报", "Report a hazard"),
         "hz.none": ("暂无事件。", "No events."),
         "hz.showAll": ("显示全部（含已结案）", "Show all (including closed)"),

@@ -95,6 +95,8 @@ struct HazardWebController: RouteCollection {
         var all: Bool
         var canReport: Bool
         var canSupervise: Bool
+        /// A department/property contact sees the events dispatched to them, not a grid's.
+        var dispatchedOnly: Bool
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -109,7 +111,7 @@ struct HazardWebController: RouteCollection {
         }
         let names = try await Self.gridNames(req, items.map(\.gridID))
         let rows = items.map { Self.row($0, svc: svc, gridNames: names) }.sorted { ($0.overdue ? 0 : 1, $1.reported) < ($1.overdue ? 0 : 1, $0.reported) }
-        return try await Page.render(req, "hazards", ListData(rows: rows, all: all, canReport: p.has(.eventReport), canSupervise: p.has(.eventSupervise)), title: t["hz.title"]!)
+        return try await Page.render(req, "hazards", ListData(rows: rows, all: all, canReport: p.has(.eventReport), canSupervise: p.has(.eventSupervise), dispatchedOnly: HazardService.viewer(p).contactID != nil), title: t["hz.title"]!)
     }
 
     // MARK: report form
