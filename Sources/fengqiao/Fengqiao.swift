@@ -98,10 +98,27 @@ struct Migrate: AsyncParsableCommand {
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load a demo community shaped like 仪凤社区 (13 groups, 20 grids, ~300 volunteers).")
     @OptionGroup var data: DataOptions
+    @Option(help: "Generic webhook (http/https) announcing whistles to the demo property contacts (default FENGQIAO_DEMO_WEBHOOK_URL; none when unset).")
+    var webhookURL: String?
+    @Option(help: "Its HMAC shared secret, at least 16 characters (default FENGQIAO_DEMO_WEBHOOK_SECRET; generated and printed once when unset).")
+    var webhookSecret: String?
+
     func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let url = (webhookURL ?? env["FENGQIAO_DEMO_WEBHOOK_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        var generated = false
+        let hook = url.map { u -> DemoCommunity.Webhook in
+            if let s = webhookSecret ?? env["FENGQIAO_DEMO_WEBHOOK_SECRET"], !s.isEmpty { return .init(url: u, secret: s) }
+            generated = true
+            return .init(url: u, secret: AccountService.temporaryPassword() + AccountService.temporaryPassword())
+        }
         try await withApp(data) { app in
-            let r = try await DemoCommunity(app.fengqiao).load(actor: .commandLine())
+            let r = try await DemoCommunity(app.fengqiao).load(actor: .commandLine(), webhook: hook)
             print("Demo community loaded: 20 grids, \(r.buildings) buildings, \(r.accounts) accounts.")
+            print("Property contacts demo-property1…4 answer for 市政设施, 房屋安全, 消防, 特种设备 and 环境卫生 in grids 1–5, 6–10, 11–15, 16–20 (demo-property1 signs in); subsidy tariff 50.00 yuan per event, 100.00 per dispute.")
+            if let hook {
+                print("Whistles to them are posted to \(hook.url) (HMAC-SHA256 in X-Fengqiao-Signature)\(generated ? "; shared secret, shown only this once: \(hook.secret)" : ".")")
+            }
             print("Accounts that can sign in now (passwords and TOTP keys are shown only this once):")
             for c in r.credentials {
                 let totp = c.totpSecret.map { "  TOTP key \($0)  (codes: oathtool --totp -b \($0))" } ?? ""

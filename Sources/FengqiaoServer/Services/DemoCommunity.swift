@@ -7,6 +7,14 @@ import Foundation
 /// groups split into 20 grids, buildings, officers, grid workers, mediators, a governance-centre
 /// user, property contacts, a hotel operator and 300 volunteer patrollers.
 ///
+/// So that the whistle (吹哨报到, domain spec §4.2–4.3) works at once, each of the four property
+/// contacts speaks for a property company (演示物业一…四) that manages the estates of five grids:
+/// contact *n* is the responsible contact in grids 5n−4…5n for the categories a property company
+/// handles (`propertyCategories`: 市政设施 such as 井盖 and 路灯 inside the estate, 房屋安全,
+/// 消防, 特种设备 such as lifts, 环境卫生; §3.8). One subsidy tariff row per case type (§4.4,
+/// amounts [P]) lets a closed case be claimed and approved. A webhook announcing the whistles is
+/// optional (`Webhook`).
+///
 /// Division codes are real (澄江市 `530481`, 凤麓街道 `530481001`, domain spec §2.2); the
 /// community's own 12-digit code is unknown and left empty, so grid codes use the local form
 /// `530481001-YF-NN`. People are synthetic and named as such (演示…).
@@ -31,9 +39,38 @@ public struct DemoCommunity: Sendable {
         public var credentials: [Credential]
     }
 
+    /// A generic HMAC-signed JSON webhook set on every demo property mapping (`fengqiao demo
+    /// --webhook-url`, or `FENGQIAO_DEMO_WEBHOOK_URL`): the whistles to the demo property contacts
+    /// are posted there through the notification outbox.
+    public struct Webhook: Sendable {
+        public var url: String
+        /// The shared secret (at least 16 characters); stored encrypted.
+        public var secret: String
+        public init(url: String, secret: String) {
+            self.url = url
+            self.secret = secret
+        }
+    }
+
+    /// The categories a property company (物业) answers for in its estates (§3.8 project categories).
+    public static let propertyCategories: [HazardCategory] = [.municipalFacility, .buildingSafety, .fire, .specialEquipment, .environment]
+
+    /// The demo tariff (§4.4 [P]): 50.00 yuan per closed event, 100.00 yuan per resolved dispute,
+    /// effective from 2020-01-01.
+    public static let tariff: [SubsidyTariffEntry] = [
+        SubsidyTariffEntry(caseType: .event, effectiveFrom: CalendarDate(iso: "2020-01-01")!, amountFen: 5000),
+        SubsidyTariffEntry(caseType: .dispute, effectiveFrom: CalendarDate(iso: "2020-01-01")!, amountFen: 10000),
+    ]
+
     public enum Failure: Error, CustomStringConvertible {
         case alreadyLoaded
-        public var description: String { "the demo community is already loaded" }
+        case badWebhook(String)
+        public var description: String {
+            switch self {
+            case .alreadyLoaded: "the demo community is already loaded"
+            case .badWebhook(let why): "webhook: \(why)"
+            }
+        }
     }
 
     static let divisions: [(String, String, String, String?)] = [
@@ -52,8 +89,17 @@ public struct DemoCommunity: Sendable {
 
     /// - Parameter loginRoles: roles whose demo accounts get a password (printed once); the
     ///   300 volunteers get none and sign in only after a password reset.
-    public func load(actor: Actor) async throws -> Result {
+    /// - Parameter webhook: announces the whistles to the demo property contacts (optional).
+    /// - Throws: `Failure.alreadyLoaded`; `Failure.badWebhook` for a URL that is not http(s) or a
+    ///   secret shorter than 16 characters.
+    public func load(actor: Actor, webhook: Webhook? = nil) async throws -> Result {
         let db = app.store.db
+        if let w = webhook {
+            guard w.url.count <= 500, let u = URL(string: w.url), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host?.isEmpty == false else {
+                throw Failure.badWebhook("\(w.url) is not an http or https URL")
+            }
+            guard w.secret.count >= 16 else { throw Failure.badWebhook("the shared secret needs at least 16 characters") }
+        }
         if try await CommunityModel.query(on: db).filter(\.$name == "仪凤社区（演示）").count() > 0 { throw Failure.alreadyLoaded }
         let stationID = UUID(), communityID = UUID()
         var groups: [ResidentialGroup] = []
@@ -128,6 +174,9 @@ public struct DemoCommunity: Sendable {
         let cipher = app.cipher
         let toSave = (station, community, groups, grids, buildings)
         let entries = hashed
+        let gridIDs = grids.map(\.id)
+        let hook = webhook.map { ($0.url, cipher.seal($0.secret)) }
+        let repo = GridEventRepository()
         try await app.store.write { [app] db in
             for (code, name, level, parent) in Self.divisions {
                 try await app.territories.saveDivision(code: code, name: name, level: level, parent: parent, on: db)
@@ -137,6 +186,7 @@ public struct DemoCommunity: Sendable {
             for g in toSave.2 { try await app.territories.save(g, on: db) }
             for g in toSave.3 { try await app.territories.save(g, on: db) }
             for b in toSave.4 { try await app.territories.save(b, on: db) }
+            var property: [Int: UUID] = [:]
             for (p, hash, secret) in entries {
                 let u = try await app.accounts.create(username: p.username, displayName: p.name, role: p.role, scope: p.scope, passwordHash: hash, mustChangePassword: false, on: db)
                 if let secret {
@@ -144,8 +194,21 @@ public struct DemoCommunity: Sendable {
                     u.totpEnabled = true
                     try await u.save(on: db)
                 }
+                if p.role == .departmentContact, let n = Int(p.username.dropFirst("demo-property".count)) { property[n] = try u.requireID() }
             }
-            _ = try await app.audit.append(actor.draft(.create, objectType: "community", objectID: communityID.uuidString.lowercased(), detail: "demo community loaded: 13 groups, 20 grids, \(toSave.4.count) buildings, \(entries.count) accounts"), on: db)
+            // Responsible contacts: property company n manages the estates of grids 5n−4…5n.
+            var mapped = 0
+            for (i, gid) in gridIDs.enumerated() {
+                let n = i / 5 + 1
+                guard let contact = property[n] else { continue }
+                for c in Self.propertyCategories {
+                    let row = ResponsibleContact(category: c, territoryID: gid, contactID: contact, organisation: "演示物业\(Self.numerals[n - 1])公司", webhookURL: hook?.0)
+                    try await repo.addContact(row, secretSealed: hook?.1, on: db)
+                    mapped += 1
+                }
+            }
+            for t in Self.tariff { try await repo.addTariff(t, on: db) }
+            _ = try await app.audit.append(actor.draft(.create, objectType: "community", objectID: communityID.uuidString.lowercased(), detail: "demo community loaded: 13 groups, 20 grids, \(toSave.4.count) buildings, \(entries.count) accounts, \(mapped) responsible-contact mappings\(hook == nil ? "" : " with a webhook"), \(Self.tariff.count) subsidy tariff rows"), on: db)
         }
         return Result(communityID: communityID, grids: grids.count, buildings: buildings.count, accounts: plans.count, credentials: credentials)
     }

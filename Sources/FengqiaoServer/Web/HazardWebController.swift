@@ -95,6 +95,8 @@ struct HazardWebController: RouteCollection {
         var all: Bool
         var canReport: Bool
         var canSupervise: Bool
+        /// A department/property contact sees the events dispatched to them, not a grid's.
+        var dispatchedOnly: Bool
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -109,7 +111,7 @@ struct HazardWebController: RouteCollection {
         }
         let names = try await Self.gridNames(req, items.map(\.gridID))
         let rows = items.map { Self.row($0, svc: svc, gridNames: names) }.sorted { ($0.overdue ? 0 : 1, $1.reported) < ($1.overdue ? 0 : 1, $0.reported) }
-        return try await Page.render(req, "hazards", ListData(rows: rows, all: all, canReport: p.has(.eventReport), canSupervise: p.has(.eventSupervise)), title: t["hz.title"]!)
+        return try await Page.render(req, "hazards", ListData(rows: rows, all: all, canReport: p.has(.eventReport), canSupervise: p.has(.eventSupervise), dispatchedOnly: HazardService.viewer(p).contactID != nil), title: t["hz.title"]!)
     }
 
     // MARK: report form
@@ -323,7 +325,8 @@ struct HazardWebController: RouteCollection {
     static func timeline(_ req: Request, _ e: GridEvent, _ t: [String: String]) async throws -> [TimelineRow] {
         let db = req.fengqiao.store.db
         let entries = try await req.fengqiao.audit.list(AuditQuery(objectType: "event", objectID: e.id.uuidString.lowercased(), limit: 200), on: db)
-        var rows: [(Date, TimelineRow)] = entries.map { a in
+        var rows: [(Date, TimelineRow)] = []
+        for a in entries {
             let what: String
             if let d = a.detail, d.hasPrefix("report photo ") || d.hasPrefix("result photo ") {
                 what = (d.hasPrefix("report") ? t["hz.reportPhotos"]! : t["hz.resultPhotos"]!) + " +1"
@@ -335,17 +338,51 @@ struct HazardWebController: RouteCollection {
                 } else if let arrow = rest.range(of: " → ") {
                     let after = String(rest[arrow.upperBound...].prefix { $0 != ";" })
                     let more = rest.range(of: "; ").map { String(rest[$0.upperBound...]) } ?? ""
-                    what = (Self.commandLabel(cmd, t) ?? cmd) + " → " + (GridEventState(rawValue: after)?.nameZH ?? after) + (more.isEmpty ? "" : "（\(more)）")
+                    let extra = try await Self.timelineDetail(req, more, t)
+                    what = (Self.commandLabel(cmd, t) ?? cmd) + " → " + (GridEventState(rawValue: after)?.nameZH ?? after) + (extra.isEmpty ? "" : "（\(extra)）")
                 } else {
                     what = d
                 }
             } else {
                 what = a.action == .create ? (t["hz.report"] ?? "report") : (a.detail ?? a.action.rawValue)
             }
-            return (a.at, TimelineRow(at: ImportWebController.time(a.at), actor: a.actorName ?? "", what: what, escalation: a.detail?.hasPrefix("escalated") ?? false))
+            rows.append((a.at, TimelineRow(at: ImportWebController.time(a.at), actor: a.actorName ?? "", what: what, escalation: a.detail?.hasPrefix("escalated") ?? false)))
         }
         rows.sort { $0.0 < $1.0 }
         return rows.map(\.1)
+    }
+
+    /// The readable form of a transition's audit detail (`HazardService.transition`): "dispatch to
+    /// <account id>; whistle: <reason>", "void: <reason>", "returned: <text>", "check failed:
+    /// <text>" — the contact by name and the codes by their labels, never a raw id.
+    static func timelineDetail(_ req: Request, _ more: String, _ t: [String: String]) async throws -> String {
+        guard !more.isEmpty else { return "" }
+        var parts: [String] = []
+        var rest = Substring(more)
+        while !rest.isEmpty {
+            if rest.hasPrefix("dispatch to ") {
+                let raw = rest.dropFirst("dispatch to ".count).prefix { $0 != ";" }
+                rest = rest.dropFirst("dispatch to ".count + raw.count).drop { $0 == ";" || $0 == " " }
+                let name = try await Self.name(req, UUID(uuidString: String(raw)))
+                parts.append("\(t["hz.dispatchedTo"]!)：\(name.isEmpty ? "—" : name)")
+            } else if rest.hasPrefix("whistle: ") {
+                let raw = rest.dropFirst("whistle: ".count).prefix { $0 != ";" }
+                rest = rest.dropFirst("whistle: ".count + raw.count).drop { $0 == ";" || $0 == " " }
+                parts.append("\(t["hz.whistleReason"]!)：\(WhistleReason(rawValue: String(raw))?.nameZH ?? String(raw))")
+            } else if rest.hasPrefix("void: ") {
+                let raw = String(rest.dropFirst("void: ".count))
+                parts.append(t["hz.void.\(raw)"] ?? raw)
+                rest = ""
+            } else if rest.hasPrefix("returned: ") || rest.hasPrefix("check failed: ") {
+                // Free text to the end (it may hold "; " itself).
+                parts.append("\(t["hz.reason"]!)：\(rest.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces))")
+                rest = ""
+            } else {
+                parts.append(String(rest))
+                rest = ""
+            }
+        }
+        return parts.joined(separator: "；")
     }
 
     static func commandLabel(_ c: String, _ t: [String: String]) -> String? {
@@ -429,7 +466,7 @@ struct HazardWebController: RouteCollection {
         let e = try await svc.event(id, principal: p)
         let photos = form.files("photos")
         guard !photos.isEmpty else {
-            return try await renderDetail(req, id, formError: FormError(form: "photos", field: "photos", message: "photos: choose at least one photo", values: [:]), status: .unprocessableEntity)
+            return try await renderDetail(req, id, formError: FormError(form: "photos", field: "photos", message: Page.t(req)["hz.choosePhoto"]!, values: [:]), status: .unprocessableEntity)
         }
         if let problem = try await attach(req, svc, id, photos) {
             return try await renderDetail(req, id, formError: problem, status: .unprocessableEntity)

@@ -32,8 +32,16 @@ struct NotificationWebController: RouteCollection {
         let p = try req.requirePrincipal()
         let onlyUnread = req.query[String.self, at: "unread"] == "1"
         let l = try await NotificationService(req.fengqiao).list(owner: p.id, unreadOnly: onlyUnread, limit: 100)
-        let rows = l.items.map { Row(id: $0.id.uuidString.lowercased(), title: $0.title, body: $0.body, link: $0.link, at: Self.time($0.createdAt), read: $0.readAt != nil) }
+        let rows = l.items.map { Row(id: $0.id.uuidString.lowercased(), title: $0.title, body: $0.body, link: Self.webLink($0.link), at: Self.time($0.createdAt), read: $0.readAt != nil) }
         return try await Page.render(req, "notifications", ListData(rows: rows, total: l.total, unread: l.unread, onlyUnread: onlyUnread), title: Page.t(req)["notif.title"]!)
+    }
+
+    /// The page a notification leads to: a hazard's API address (`/api/v1/events/{id}`) becomes its
+    /// page `/hazards/{id}`; other site paths stay; anything else (another API path) gets no link.
+    static func webLink(_ link: String?) -> String? {
+        guard let link, link.hasPrefix("/"), !link.hasPrefix("//") else { return nil }
+        if link.hasPrefix("/api/v1/events/") { return "/hazards/" + link.dropFirst("/api/v1/events/".count) }
+        return link.hasPrefix("/api/") ? nil : link
     }
 
     func markRead(_ req: Request) async throws -> Response {
