@@ -38,4 +38,13 @@ struct JSONBytesTests {
         #expect(back?["s"] == s)
         #expect(!String(decoding: j.bytes, as: UTF8.self).contains("\n"))
     }
+
+    @Test("integers as their decimal text, including 0, negatives and the extremes")
+    func integers() {
+        for n in [0, 7, 10, -12, 1_000_000, Int.max, Int.min] {
+            var j = JSONBytes()
+            j.int(n)
+            #expect(String(decoding: j.bytes, as: UTF8.self) == String(n))
+        }
+    }
 }

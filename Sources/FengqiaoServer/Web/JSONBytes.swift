@@ -10,6 +10,8 @@ import Vapor
 /// strings escaped per RFC 8259 §7 (quote, backslash, control characters; slashes unescaped).
 struct JSONBytes {
     private(set) var bytes: [UInt8] = []
+    private static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
@@ -22,7 +24,8 @@ struct JSONBytes {
     mutating func key(_ k: StaticString) {
         bytes.append(UInt8(ascii: "\""))
         raw(k)
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     /// Appends a JSON string, escaped.
@@ -36,7 +39,7 @@ struct JSONBytes {
             case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
+                let hex = Self.lowerHex
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)]])
             default: bytes.append(b)
             }
@@ -44,7 +47,17 @@ struct JSONBytes {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func int(_ n: Int) { bytes.append(contentsOf: String(n).utf8) }
+    mutating func int(_ n: Int) {
+        guard n != 0 else { bytes.append(UInt8(ascii: "0")); return }
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = n.magnitude, digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var k = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while m > 0 { d[k] = UInt8(48 + m % 10); m /= 10; k += 1 }
+            for i in stride(from: k - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
+    }
 
     /// A finite number in its shortest round-trip form (`102.9005`, `24`).
     mutating func double(_ d: Double) {
@@ -54,7 +67,7 @@ struct JSONBytes {
     mutating func bool(_ b: Bool) { if b { raw("true") } else { raw("false") } }
 
     mutating func uuid(_ u: UUID) {
-        let hex = Array("0123456789ABCDEF".utf8)
+        let hex = Self.upperHex
         bytes.append(UInt8(ascii: "\""))
         withUnsafeBytes(of: u.uuid) { raw in
             for (i, b) in raw.enumerated() {

@@ -16,16 +16,19 @@ extension UUID {
                 default: nil
                 }
             }
-            var out = [UInt8](repeating: 0, count: 16)
-            var i = 0, k = 0
-            while k < 16 {
-                if i == 8 || i == 13 || i == 18 || i == 23 { i += 1 }
-                guard let hi = nibble(b[i]), let lo = nibble(b[i + 1]) else { return nil }
-                out[k] = hi << 4 | lo
-                k += 1
-                i += 2
+            var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            let ok = withUnsafeMutableBytes(of: &out) { o -> Bool in
+                var i = 0, k = 0
+                while k < 16 {
+                    if i == 8 || i == 13 || i == 18 || i == 23 { i += 1 }
+                    guard let hi = nibble(b[i]), let lo = nibble(b[i + 1]) else { return false }
+                    o[k] = hi << 4 | lo
+                    k += 1
+                    i += 2
+                }
+                return true
             }
-            return (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15])
+            return ok ? out : nil
         }
         guard let parsed else { return nil }
         self.init(uuid: parsed)
