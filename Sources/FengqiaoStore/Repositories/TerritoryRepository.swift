@@ -26,8 +26,8 @@ public struct TerritoryRepository: Sendable {
 
     /// Resolves an account's scope to the stations, communities and grids it covers.
     ///
-    /// Runs on every authenticated request, so it reads ids only, through SQLKit (one query per
-    /// level), never whole Fluent models: a station's view of thousands of grids costs one
+    /// Runs on every authenticated request, so it reads ids only, through SQLKit (one query for
+    /// any level), never whole Fluent models: a station's view of thousands of grids costs one
     /// indexed read of `(community_id, id)` pairs.
     public func visible(for scope: TerritoryScope, on db: any Database) async throws -> VisibleTerritory {
         let sql = db as! any SQLDatabase
@@ -43,12 +43,11 @@ public struct TerritoryRepository: Sendable {
             }
             return .init(stationIDs: [sid], communityIDs: comms, gridIDs: grids, level: .station)
         case .community:
-            guard let cid = scope.territoryID,
-                  let c = try await sql.raw("SELECT station_id FROM communities WHERE id = \(bind: cid)").first() else {
-                return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level)
-            }
-            let grids = try await sql.raw("SELECT id FROM grids WHERE community_id = \(bind: cid)").all().map { try $0.decode(column: "id", as: UUID.self) }
-            return .init(stationIDs: [try c.decode(column: "station_id", as: UUID.self)], communityIDs: [cid], gridIDs: Set(grids), level: .community)
+            guard let cid = scope.territoryID else { return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level) }
+            let rows = try await sql.raw("SELECT c.station_id AS s, g.id AS g FROM communities c LEFT JOIN grids g ON g.community_id = c.id WHERE c.id = \(bind: cid)").all()
+            guard let first = rows.first else { return .init(stationIDs: [], communityIDs: [], gridIDs: [], level: scope.level) }
+            let grids = try rows.compactMap { try $0.decode(column: "g", as: UUID?.self) }
+            return .init(stationIDs: [try first.decode(column: "s", as: UUID.self)], communityIDs: [cid], gridIDs: Set(grids), level: .community)
         case .grid:
             guard let gid = scope.territoryID,
                   let r = try await sql.raw("SELECT g.community_id AS c, c.station_id AS s FROM grids g JOIN communities c ON c.id = g.community_id WHERE g.id = \(bind: gid)").first() else {
