@@ -195,6 +195,6 @@ extension DisputeFigures {
     public static func percent(_ share: Double?) -> String {
         guard let s = share else { return "—" }
         let p = (s * 1000).rounded() / 10
-        return p == p.rounded() ? "\(Int(p))%" : String(format: "%.1f%%", p)
+        return p == p.rounded() ? "\(Int(p))%" : p.oneDecimal + "%"
     }
 }

@@ -42,3 +42,15 @@ extension UUID {
                            byte(lo, 0), byte(lo, 1), byte(lo, 2), byte(lo, 3), byte(lo, 4), byte(lo, 5), byte(lo, 6), byte(lo, 7)))
     }
 }
+
+extension Double {
+    /// The value rounded half away from zero to one decimal, as text (`2.3`, `-0.5`, `4.0`): what
+    /// `String(format: "%.1f")` prints except on exact binary ties, without Foundation's
+    /// formatter (statistics pages print hundreds of these).
+    public var oneDecimal: String {
+        guard isFinite else { return String(self) }
+        let tenths = Int((self * 10).rounded())
+        let whole = tenths.magnitude / 10, frac = tenths.magnitude % 10
+        return (tenths < 0 ? "-" : "") + String(whole) + "." + String(frac)
+    }
+}

@@ -41,4 +41,16 @@ struct TextBasicsTests {
             _ = try await ifFound { () async throws -> Int in throw DomainError.invalidField(field: "x", reason: "y") }
         }
     }
+
+    @Test("oneDecimal: one decimal, rounded half away from zero, as %.1f prints away from binary ties")
+    func oneDecimal() {
+        #expect(4.0.oneDecimal == "4.0")
+        #expect(2.26.oneDecimal == "2.3")
+        #expect(12.34.oneDecimal == "12.3")
+        #expect(0.04.oneDecimal == "0.0")
+        #expect((-1.26).oneDecimal == "-1.3")
+        for v in [0.0, 1.5, 3.14159, 57.78, 1234.56, 0.96] {
+            #expect(v.oneDecimal == String(format: "%.1f", v), "\(v)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import FengqiaoCore
 import Foundation
 
 /// Small charts drawn by the server as inline SVG (no chart libraries, no scripts: deployments
@@ -39,12 +40,12 @@ enum SVGChart {
     static let palette = ["#2f6db5", "#1f8a70", "#c07a12", "#c0392b", "#6b4fa0", "#5b6b7a"]
 
     static func escape(_ s: String) -> String { GridMap.escape(s) }
-    static func f(_ d: Double) -> String { String(format: "%.1f", d) }
-    static func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
+    static func f(_ d: Double) -> String { d.oneDecimal }
+    static func number(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : v.oneDecimal }
     /// A share 0…1 as a percentage with at most one decimal.
     static func percent(_ share: Double) -> String {
         let p = (share * 1000).rounded() / 10
-        return p == p.rounded() ? "\(Int(p))%" : String(format: "%.1f%%", p)
+        return p == p.rounded() ? "\(Int(p))%" : p.oneDecimal + "%"
     }
 
     /// A stable element id for the chart's title and description, from its title.
