@@ -80,14 +80,14 @@ struct DisputeStatisticsWebController: RouteCollection {
         let r = try await DisputeStatisticsAPIController.service(req).report(q, principal: p)
         // Territory choices: the caller's communities, and the grids when there is one community.
         let app = req.fengqiao
-        let communities = try await app.territories.communities(stationID: nil, visible: p.visible, on: app.store.db)
+        let communities = try await app.territories.communityNames(visible: p.visible, on: app.store.db)
         var options = [Option(value: "", label: t["dstat.wholeScope"]!, selected: q.territory == nil)]
         let sel = q.territory?.uuidString.lowercased()
         if p.visible.level >= .community || communities.count > 1 {
             options += communities.map { Option(value: $0.id.uuidString.lowercased(), label: $0.name, selected: sel == $0.id.uuidString.lowercased()) }
         }
         if communities.count == 1, let c = communities.first {
-            let grids = try await app.territories.grids(communityID: c.id, visible: p.visible, on: app.store.db)
+            let grids = try await app.territories.gridNames(communityID: c.id, visible: p.visible, on: app.store.db)
             options += grids.map { Option(value: $0.id.uuidString.lowercased(), label: "· \($0.name)", selected: sel == $0.id.uuidString.lowercased()) }
         }
         let f = r.totals

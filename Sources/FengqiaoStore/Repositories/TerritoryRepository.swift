@@ -90,6 +90,29 @@ public struct TerritoryRepository: Sendable {
         return try await q.all().map { $0.toDomain() }
     }
 
+    /// (id, name) of the visible communities, by name, for pickers: ids and names only, through
+    /// SQLKit (no Fluent models, no polygons).
+    public func communityNames(visible v: VisibleTerritory, on db: any Database) async throws -> [(id: UUID, name: String)] {
+        let sql = db as! any SQLDatabase
+        var q = sql.select().columns("id", "name").from("communities")
+        if let ids = v.communityIDs {
+            if ids.isEmpty { return [] }
+            q = q.where("id", .in, SQLBind.group(Array(ids)))
+        }
+        return try await q.orderBy("name").all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "name", as: String.self)) }
+    }
+
+    /// (id, name) of a community's visible grids, by code, for pickers (as `communityNames`).
+    public func gridNames(communityID: UUID, visible v: VisibleTerritory, on db: any Database) async throws -> [(id: UUID, name: String)] {
+        let sql = db as! any SQLDatabase
+        var q = sql.select().columns("id", "name").from("grids").where("community_id", .equal, SQLBind(communityID))
+        if let ids = v.gridIDs {
+            if ids.isEmpty { return [] }
+            q = q.where("id", .in, SQLBind.group(Array(ids)))
+        }
+        return try await q.orderBy("code").all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "name", as: String.self)) }
+    }
+
     public func community(_ id: UUID, visible v: VisibleTerritory, on db: any Database) async throws -> Community {
         guard v.canSee(community: id), let m = try await CommunityModel.find(id, on: db) else { throw DomainError.notFound(kind: "community") }
         return m.toDomain()
