@@ -1,5 +1,6 @@
 import FengqiaoCore
 import FluentKit
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 
@@ -199,8 +200,12 @@ public struct Open311Repository: Sendable {
     /// `limit`. A range scan on `grid_events_map_idx (is_open, lat_e6, lon_e6, …)` (covering).
     public func openInBox(minLat: Double, minLon: Double, maxLat: Double, maxLon: Double, category: HazardCategory?, gridIDs: [UUID]?,
                           dispatchedTo: UUID? = nil, limit: Int, on db: any Database) async throws -> [MapEventRow] {
-        let sql = db as! any SQLDatabase
         if let g = gridIDs, g.isEmpty { return [] }
+        if let lite = db as? any SQLiteDatabase {
+            return try await Self.openInBoxSQLite(lite, minLat: minLat, minLon: minLon, maxLat: maxLat, maxLon: maxLon, category: category,
+                                                  gridIDs: gridIDs, dispatchedTo: dispatchedTo, limit: limit)
+        }
+        let sql = db as! any SQLDatabase
         var s = sql.select().columns("id", "grid_id", "category", "state", "lat_e6", "lon_e6", "created_at").from("grid_events")
             .where("is_open", .equal, SQLBind(true))
             .where("lat_e6", .greaterThanOrEqual, SQLBind(GridEventRepository.e6(minLat))).where("lat_e6", .lessThanOrEqual, SQLBind(GridEventRepository.e6(maxLat)))
@@ -214,21 +219,42 @@ public struct Open311Repository: Sendable {
             s = s.where(column, .in, SQLBind.group(g))
         }
         if let d = dispatchedTo { s = s.where("dispatched_to", .equal, SQLBind(d)) }
-        // SQLite keeps UUIDs as text: parsed here without Foundation's `sscanf` path.
-        let textIDs = sql.dialect.name == "sqlite"
-        func uuid(_ r: any SQLRow, _ c: String) throws -> UUID {
-            guard textIDs else { return try r.decode(column: c, as: UUID.self) }
-            let t = try r.decode(column: c, as: String.self)
-            guard let u = UUID(storedText: t) ?? UUID(uuidString: t) else { throw DomainError.invalidField(field: c, reason: "is not a UUID in the database") }
-            return u
-        }
         return try await s.limit(limit).all().map { r in
-            MapEventRow(id: try uuid(r, "id"), gridID: try uuid(r, "grid_id"),
+            MapEventRow(id: try r.decode(column: "id", as: UUID.self), gridID: try r.decode(column: "grid_id", as: UUID.self),
                         category: HazardCategory(rawValue: try r.decode(column: "category", as: String.self)) ?? .other,
                         state: GridEventState(rawValue: try r.decode(column: "state", as: String.self)) ?? .reported,
                         location: GeoPoint(lon: Double(try r.decode(column: "lon_e6", as: Int64.self)) / 1_000_000,
                                            lat: Double(try r.decode(column: "lat_e6", as: Int64.self)) / 1_000_000),
                         createdAt: try r.decode(column: "created_at", as: Date.self))
+        }
+    }
+
+    /// `openInBox` on SQLite, through SQLiteNIO's rows (`SQLiteData`) rather than SQLKit's
+    /// `Decodable` rows: with 500 rows per map answer, generic decoding and Foundation's UUID
+    /// parsing were a third of the request's CPU. The same statement and index as the SQLKit
+    /// path (the `+grid_id` filter keeps the bounding box driving `grid_events_map_idx`); UUIDs
+    /// bind and read as their upper-case text, instants as Unix seconds (SQLiteNIO's storage).
+    static func openInBoxSQLite(_ lite: any SQLiteDatabase, minLat: Double, minLon: Double, maxLat: Double, maxLon: Double, category: HazardCategory?,
+                                gridIDs: [UUID]?, dispatchedTo: UUID?, limit: Int) async throws -> [MapEventRow] {
+        var q = "SELECT id, grid_id, category, state, lat_e6, lon_e6, created_at FROM grid_events WHERE is_open = 1"
+            + " AND lat_e6 >= ?1 AND lat_e6 <= ?2 AND lon_e6 >= ?3 AND lon_e6 <= ?4"
+        func e6(_ v: Double) -> SQLiteData { .integer(SQLiteInt64(GridEventRepository.e6(v))) }
+        var binds: [SQLiteData] = [e6(minLat), e6(maxLat), e6(minLon), e6(maxLon)]
+        func next(_ d: SQLiteData) -> String { binds.append(d); return "?\(binds.count)" }
+        if let c = category { q += " AND category = " + next(.text(c.rawValue)) }
+        if let g = gridIDs { q += " AND +grid_id IN (" + g.map { next(.text($0.uuidString)) }.joined(separator: ", ") + ")" }
+        if let d = dispatchedTo { q += " AND dispatched_to = " + next(.text(d.uuidString)) }
+        q += " LIMIT " + next(.integer(SQLiteInt64(limit)))
+        func bad(_ c: String) -> any Error { DomainError.invalidField(field: c, reason: "has an unexpected value in the database") }
+        return try await lite.query(q, binds).map { r in
+            guard let idText = r.column("id")?.string, let id = UUID(storedText: idText) ?? UUID(uuidString: idText) else { throw bad("id") }
+            guard let gridText = r.column("grid_id")?.string, let grid = UUID(storedText: gridText) ?? UUID(uuidString: gridText) else { throw bad("grid_id") }
+            guard let lat = r.column("lat_e6")?.integer, let lon = r.column("lon_e6")?.integer else { throw bad("lat_e6") }
+            guard let created = r.column("created_at")?.double else { throw bad("created_at") }
+            return MapEventRow(id: id, gridID: grid, category: HazardCategory(rawValue: r.column("category")?.string ?? "") ?? .other,
+                               state: GridEventState(rawValue: r.column("state")?.string ?? "") ?? .reported,
+                               location: GeoPoint(lon: Double(lon) / 1_000_000, lat: Double(lat) / 1_000_000),
+                               createdAt: Date(timeIntervalSince1970: created))
         }
     }
 
