@@ -61,13 +61,14 @@ struct PrincipalMiddleware: AsyncMiddleware {
         var viaCookie = false
         let rule = req.route?.accessRule
         if let bearer = req.headers.bearerAuthorization?.token, rule != .anonymous {
-            guard let (t, u) = try await auth.token(secret: bearer) else {
+            guard let g = try await auth.token(secret: bearer) else {
                 throw Abort(.unauthorized, reason: "The bearer token is unknown, expired or revoked.")
             }
-            let account = Account(u)
+            let account = g.account
             let visible = try await app.territories.visible(for: account.scope, on: app.store.db)
-            req.principal = Principal(account: account, permissions: t.permissions.intersection(account.role.permissions), visible: visible, sessionID: nil, tokenID: t.id, fullySignedIn: true, csrfToken: nil)
-            if let tid = t.id, (t.lastUsedAt ?? .distantPast) < Date().addingTimeInterval(-300) {
+            req.principal = Principal(account: account, permissions: g.permissions.intersection(account.role.permissions), visible: visible, sessionID: nil, tokenID: g.tokenID, fullySignedIn: true, csrfToken: nil)
+            if (g.lastUsedAt ?? .distantPast) < Date().addingTimeInterval(-300) {
+                let tid = g.tokenID
                 try await app.store.write { [app] db in try await app.sessions.touchToken(tid, at: Date(), on: db) }
             }
         } else if let cookie = req.cookies[Self.sessionCookie]?.string, let (s, u) = try await auth.session(token: cookie) {

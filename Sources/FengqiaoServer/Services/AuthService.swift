@@ -283,10 +283,10 @@ public struct AuthService: Sendable {
     }
 
     /// Finds the account behind a bearer token, if valid, unexpired and unrevoked.
-    public func token(secret: String, now: Date = Date()) async throws -> (APITokenModel, UserModel)? {
-        guard secret.hasPrefix("fq_"), let (t, u) = try await app.sessions.tokenWithUser(hash: Self.sha256(secret), on: app.store.db),
-              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now, !u.disabled else { return nil }
-        return (t, u)
+    public func token(secret: String, now: Date = Date()) async throws -> SessionRepository.BearerGrant? {
+        guard secret.hasPrefix("fq_"), let g = try await app.sessions.bearer(hash: Self.sha256(secret), on: app.store.db),
+              g.revokedAt == nil, (g.expiresAt ?? .distantFuture) > now, !g.account.disabled else { return nil }
+        return g
     }
 
     /// Revokes one of the caller's tokens.
