@@ -1,12 +1,14 @@
 import Synchronization
 import Vapor
 
-/// Counts the requests being handled, and at shutdown waits for them (at most `grace`) before
-/// anything else stops. Closing the listening socket does not wait for handlers whose client has
-/// already gone (a load generator that stops, a phone that drops), and the database pool closes
-/// after the lifecycle handlers: a handler still running then had no database and the process
-/// crashed on SIGTERM. Installed as the outermost middleware and as the last lifecycle handler
-/// (handlers shut down in reverse order, so this one runs first).
+/// Counts the requests being handled and makes shutdown orderly: first the HTTP server stops
+/// (listener closed, keep-alive connections quiesced after their current response), then the
+/// requests still running are waited for (at most `grace`), and only then do the other lifecycle
+/// handlers and the database pool stop. Vapor shuts its HTTP server down with the application's
+/// storage, after the lifecycle handlers and in no fixed order with the database pool, so under
+/// load a SIGTERM left requests running against a closed pool and the process crashed. Installed
+/// as the outermost middleware and as the last lifecycle handler (handlers shut down in reverse
+/// order, so this one runs first).
 final class InFlightRequests: AsyncMiddleware, LifecycleHandler {
     private let count = Atomic<Int>(0)
     let grace: Duration
@@ -22,6 +24,8 @@ final class InFlightRequests: AsyncMiddleware, LifecycleHandler {
     }
 
     func shutdownAsync(_ application: Application) async {
+        // Idempotent: Vapor's own shutdown of the server later finds it already stopped.
+        await application.server.shutdown()
         let deadline = ContinuousClock.now + grace
         while current > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
