@@ -9,7 +9,7 @@ import Testing
 struct JSONBytesTests {
     static func row(_ i: Int, at t: TimeInterval, lat: Double, lon: Double, category: HazardCategory = .fire) -> MapEventRow {
         MapEventRow(id: UUID(), gridID: UUID(), category: category, state: i % 2 == 0 ? .reported : .inProgress,
-                    location: GeoPoint(lon: lon, lat: lat), createdAt: Date(timeIntervalSince1970: t))
+                    latE6: Int64((lat * 1_000_000).rounded()), lonE6: Int64((lon * 1_000_000).rounded()), createdAt: Date(timeIntervalSince1970: t))
     }
 
     @Test("the map answer equals JSONOut's encoding of EventMapAPIController.Out (dates across leap days, centuries and before 1970; whole and fractional degrees; truncation)")
@@ -19,7 +19,7 @@ struct JSONBytesTests {
                                         1_709_251_200, 1_796_000_000 - 7_201, 4_102_444_800 /* 2100-01-01 */, 1_700_000_000.999]
         var rows: [MapEventRow] = []
         for (i, t) in instants.enumerated() {
-            rows.append(Self.row(i, at: t, lat: [24.0, 24.670001, -33.5, 0.000001][i % 4], lon: [102.9005, 103.0, -0.25, 179.999999][i % 4],
+            rows.append(Self.row(i, at: t, lat: [24.0, 24.670001, -33.5, 0.0001][i % 4], lon: [102.9005, 103.0, -0.25, 179.999999][i % 4],
                                  category: HazardCategory.allCases[i % HazardCategory.allCases.count]))
         }
         for limit in [rows.count, rows.count - 2] {
@@ -45,6 +45,19 @@ struct JSONBytesTests {
             var j = JSONBytes()
             j.int(n)
             #expect(String(decoding: j.bytes, as: UTF8.self) == String(n))
+        }
+    }
+
+    @Test("micro-degrees print as the same number as the Double, also below 1e-4 where JSONEncoder uses an exponent")
+    func microDegrees() throws {
+        for e6: Int64 in [0, 1, -1, 9, 10, 99, 100, 24_670_001, -33_500_000, 102_900_500, 179_999_999, -180_000_000, 90_000_000, 123_456] {
+            var j = JSONBytes()
+            j.micro(e6)
+            let text = String(decoding: j.bytes, as: UTF8.self)
+            #expect(Double(text) == Double(e6) / 1_000_000, "\(e6) → \(text)")
+            if abs(e6) >= 100 {
+                #expect(text == String(decoding: try JSONOut.encoder.encode([Double(e6) / 1_000_000]).dropFirst().dropLast(), as: UTF8.self), "\(e6)")
+            }
         }
     }
 }

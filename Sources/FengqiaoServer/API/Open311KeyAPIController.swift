@@ -131,8 +131,8 @@ struct EventMapAPIController: RouteCollection {
             j.raw(","); j.key("createdAt"); j.date(r.createdAt)
             j.raw(","); j.key("gridId"); j.uuid(r.gridID)
             j.raw(","); j.key("id"); j.uuid(r.id)
-            j.raw(","); j.key("lat"); j.double(r.location.lat)
-            j.raw(","); j.key("lon"); j.double(r.location.lon)
+            j.raw(","); j.key("lat"); j.micro(r.latE6)
+            j.raw(","); j.key("lon"); j.micro(r.lonE6)
             j.raw(","); j.key("state"); j.string(r.state.rawValue)
             j.raw("}")
         }

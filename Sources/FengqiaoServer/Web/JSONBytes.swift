@@ -64,6 +64,24 @@ struct JSONBytes {
         if d == d.rounded(), abs(d) < 1e15 { int(Int(d)) } else { bytes.append(contentsOf: d.description.utf8) }
     }
 
+    /// A coordinate stored in micro-degrees as its exact decimal (`24.670001`, `102.9`, `24`):
+    /// the shortest text of the `Double` `e6 / 1e6`, as `double` writes it for every value whose
+    /// magnitude is at least 1e-4 (smaller ones `JSONEncoder` writes in exponent form; both are
+    /// the same JSON number).
+    mutating func micro(_ e6: Int64) {
+        if e6 < 0 { bytes.append(UInt8(ascii: "-")) }
+        let m = e6.magnitude
+        int(Int(m / 1_000_000))
+        var frac = Int(m % 1_000_000)
+        guard frac != 0 else { return }
+        bytes.append(UInt8(ascii: "."))
+        var digits = 6
+        while frac % 10 == 0 { frac /= 10; digits -= 1 }
+        var div = 1
+        for _ in 1..<digits { div *= 10 }
+        while div > 0 { bytes.append(UInt8(48 + frac / div % 10)); div /= 10 }
+    }
+
     mutating func bool(_ b: Bool) { if b { raw("true") } else { raw("false") } }
 
     mutating func uuid(_ u: UUID) {

@@ -83,6 +83,20 @@ public struct MapEventRow: Sendable, Equatable {
     public var state: GridEventState
     public var location: GeoPoint
     public var createdAt: Date
+    /// The stored micro-degrees `location` was read from (exact decimal text for answers).
+    public var latE6: Int64
+    public var lonE6: Int64
+
+    public init(id: UUID, gridID: UUID, category: HazardCategory, state: GridEventState, latE6: Int64, lonE6: Int64, createdAt: Date) {
+        self.id = id
+        self.gridID = gridID
+        self.category = category
+        self.state = state
+        self.latE6 = latE6
+        self.lonE6 = lonE6
+        self.location = GeoPoint(lon: Double(lonE6) / 1_000_000, lat: Double(latE6) / 1_000_000)
+        self.createdAt = createdAt
+    }
 }
 
 /// Open311 API keys and requests, and the map's bounding-box query, through SQLKit.
@@ -223,8 +237,7 @@ public struct Open311Repository: Sendable {
             MapEventRow(id: try r.decode(column: "id", as: UUID.self), gridID: try r.decode(column: "grid_id", as: UUID.self),
                         category: HazardCategory(rawValue: try r.decode(column: "category", as: String.self)) ?? .other,
                         state: GridEventState(rawValue: try r.decode(column: "state", as: String.self)) ?? .reported,
-                        location: GeoPoint(lon: Double(try r.decode(column: "lon_e6", as: Int64.self)) / 1_000_000,
-                                           lat: Double(try r.decode(column: "lat_e6", as: Int64.self)) / 1_000_000),
+                        latE6: try r.decode(column: "lat_e6", as: Int64.self), lonE6: try r.decode(column: "lon_e6", as: Int64.self),
                         createdAt: try r.decode(column: "created_at", as: Date.self))
         }
     }
@@ -253,8 +266,7 @@ public struct Open311Repository: Sendable {
             guard let created = r.column("created_at")?.double else { throw bad("created_at") }
             return MapEventRow(id: id, gridID: grid, category: HazardCategory(rawValue: r.column("category")?.string ?? "") ?? .other,
                                state: GridEventState(rawValue: r.column("state")?.string ?? "") ?? .reported,
-                               location: GeoPoint(lon: Double(lon) / 1_000_000, lat: Double(lat) / 1_000_000),
-                               createdAt: Date(timeIntervalSince1970: created))
+                               latE6: Int64(lat), lonE6: Int64(lon), createdAt: Date(timeIntervalSince1970: created))
         }
     }
 
