@@ -220,6 +220,49 @@ struct DisputeStatisticsTests {
         }
     }
 
+    @Test("一事一案一补 for a dispute: claimable once closed as resolved after the follow-up visit, by one who handled it; one per case; reviewed by another; amount from the dispute tariff")
+    func disputeSubsidy() async throws {
+        struct ClaimOut: Decodable { var id: UUID; var caseType: String; var state: String; var amountFen: Int? }
+        try await withApp { app in
+            let data = try await Self.seed(app)
+            let f = data.f
+            _ = try await HazardService(app.fengqiao).addTariff(SubsidyTariffEntry(caseType: .dispute, effectiveFrom: try CalendarDate(year: 2020, month: 1, day: 1), amountFen: 10_000),
+                                                                 actor: EscalationService.systemActor)
+            func claim(_ token: String, _ id: UUID) async throws -> TestingHTTPResponse {
+                try await apiCall(app, .POST, "/api/v1/subsidy-claims", token: token, json: #"{"caseType":"dispute","caseId":"\#(idText(id))"}"#)
+            }
+            // D5 is still open: not claimable. D6 is in another community: not found for this worker.
+            let open = try await claim(f.workerA, data.d5)
+            #expect(open.status == .unprocessableEntity && problem(open)?.errors?.first?.field == "caseId", "\(open.body.string)")
+            let foreign = try await claim(f.workerA, data.d6)
+            #expect(foreign.status == .unprocessableEntity && problem(foreign)?.detail.contains("territory") == true, "\(foreign.body.string)")
+            // D1 closed as resolved after the follow-up visit; grid worker A registered it.
+            let ok = try await claim(f.workerA, data.d1)
+            #expect(ok.status == .created, "\(ok.body.string)")
+            let c = try json(ok, as: ClaimOut.self)
+            #expect(c.caseType == "dispute" && c.state == "claimed")
+            let again = try await claim(f.workerA, data.d1)
+            #expect(again.status == .conflict && problem(again)?.detail.contains(idText(c.id)) == true)
+            // Grid worker B's grid does not hold D1: it is not even found.
+            #expect(try await claim(f.workerB, data.d1).status == .unprocessableEntity)
+            let approved = try await apiCall(app, .POST, "/api/v1/subsidy-claims/\(idText(c.id))/review", token: f.officer, json: #"{"approve":true}"#)
+            #expect(approved.status == .ok, "\(approved.body.string)")
+            let a = try json(approved, as: ClaimOut.self)
+            #expect(a.state == "approved" && a.amountFen == 10_000)
+        }
+    }
+
+    @Test("a dispute subsidy is refused to one who did not handle the case")
+    func disputeSubsidyNotHandler() async throws {
+        try await withApp { app in
+            let data = try await Self.seed(app)
+            let other = try await makeUser(app, "worker.a2", .gridWorker, TerritoryScope(level: .grid, territoryID: data.f.t.gridA.id))
+            let r = try await apiCall(app, .POST, "/api/v1/subsidy-claims", token: try await issueToken(app, other),
+                                      json: #"{"caseType":"dispute","caseId":"\#(idText(data.d1))"}"#)
+            #expect(r.status == .forbidden, "\(r.body.string)")
+        }
+    }
+
     @Test("scope: another community sees none of it (404 for its territory), a grid its grid, a mediator their cases")
     func scope() async throws {
         try await withApp { app in

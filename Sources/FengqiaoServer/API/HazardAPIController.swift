@@ -257,10 +257,7 @@ struct HazardAPIController: RouteCollection {
     func claim(_ req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         let i = try JSONIn.decode(ClaimIn.self, req)
-        guard (i.caseType ?? .event) == .event else {
-            throw DomainError.invalidField(field: "caseType", reason: "only event subsidies are claimed here so far")
-        }
-        let c = try await HazardService(req.fengqiao).claim(eventID: i.caseId, actor: req.actor, principal: p)
+        let c = try await HazardService(req.fengqiao).claim(caseType: i.caseType ?? .event, caseID: i.caseId, actor: req.actor, principal: p)
         return try JSONOut.response(ClaimDTO(c), status: .created, location: "/api/v1/subsidy-claims/\(c.id.uuidString.lowercased())")
     }
 

@@ -414,24 +414,55 @@ public struct HazardService: Sendable {
                     handlers: Set([e.reporterID] + (e.progress.handler.map { [$0] } ?? [])))
     }
 
-    /// Claims the subsidy of a closed, checked event (only events in this slice; disputes later).
-    /// - Throws: `.conflict("caseId", …)` naming the first claim; see `SubsidyClaim.claim`.
-    public func claim(eventID: UUID?, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> SubsidyClaim {
-        guard let eventID else { throw DomainError.invalidField(field: "caseId", reason: "is required") }
-        let e: GridEvent
-        do { e = try await events.find(eventID, viewer: Self.viewer(p), on: app.store.db) } catch DomainError.notFound {
-            throw DomainError.invalidField(field: "caseId", reason: "no such event in your territory")
+    /// The subsidy case of a dispute (§4.4): claimable once closed as resolved, which the state
+    /// machine reaches only through the follow-up visit (回访), the dispute's check; the handlers
+    /// are its mediators and everyone who acted on its timeline; the tariff category is the
+    /// dispute category code; the closing day fixes the tariff version.
+    func subsidyCase(_ d: DisputeRecord, on db: any Database) async throws -> SubsidyCase {
+        let repo = DisputeRepository(cipher: app.cipher)
+        let mediators = try await repo.mediators(d.id, on: db).map(\.accountID)
+        let actors = try await repo.timeline(d.id, on: db).compactMap(\.actorID)
+        return SubsidyCase(caseType: .dispute, caseID: d.id, category: d.category.rawValue,
+                           closed: d.state == .closedResolved, checkPassed: d.state == .closedResolved,
+                           closedOn: d.closedAt.map { CalendarDate($0, timeZone: Self.timeZone) }, handlers: Set(mediators + actors))
+    }
+
+    /// Claims the subsidy of a closed, checked event, or of a dispute closed as resolved after its
+    /// follow-up visit (§4.4 一事一案一补), in the caller's territory.
+    /// - Throws: `.invalidField("caseId", …)` for a case not in the caller's territory or not yet
+    ///   claimable; `.conflict("caseId", …)` naming the first claim; `.forbidden` when the caller
+    ///   did not handle the case; see `SubsidyClaim.claim`.
+    public func claim(caseType: SubsidyCaseType = .event, caseID: UUID?, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> SubsidyClaim {
+        guard let caseID else { throw DomainError.invalidField(field: "caseId", reason: "is required") }
+        let c: SubsidyCase, gridID: UUID
+        switch caseType {
+        case .event:
+            let e: GridEvent
+            do { e = try await events.find(caseID, viewer: Self.viewer(p), on: app.store.db) } catch DomainError.notFound {
+                throw DomainError.invalidField(field: "caseId", reason: "no such event in your territory")
+            }
+            (c, gridID) = (subsidyCase(e), e.gridID)
+        case .dispute:
+            let d: DisputeRecord
+            do { d = try await DisputeRepository(cipher: app.cipher).find(caseID, access: DisputeService.access(p), on: app.store.db) } catch DomainError.notFound {
+                throw DomainError.invalidField(field: "caseId", reason: "no such dispute in your territory")
+            }
+            (c, gridID) = (try await subsidyCase(d, on: app.store.db), d.gridID)
         }
-        let c = subsidyCase(e)
         return try await app.store.write { [app, events] db in
-            try await events.lockCase(e.id, on: db)
-            let existing = try await events.claim(caseType: .event, caseID: e.id, on: db)
+            try await events.lockCase(caseID, on: db)
+            let existing = try await events.claim(caseType: caseType, caseID: caseID, on: db)
             let claim = try SubsidyClaim.claim(for: c, by: p.id, existing: existing)
-            try await events.insertClaim(claim, gridID: e.gridID, on: db, now: now)
+            try await events.insertClaim(claim, gridID: gridID, on: db, now: now)
             _ = try await app.audit.append(actor.draft(.create, objectType: "subsidy-claim", objectID: claim.id.uuidString.lowercased(),
-                                                       fields: ["caseType", "caseId"], detail: "event \(e.id.uuidString.lowercased())"), on: db)
+                                                       fields: ["caseType", "caseId"], detail: "\(caseType.rawValue) \(caseID.uuidString.lowercased())"), on: db)
             return claim
         }
+    }
+
+    /// Claims the subsidy of a closed, checked event.
+    public func claim(eventID: UUID?, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> SubsidyClaim {
+        try await claim(caseType: .event, caseID: eventID, actor: actor, principal: p, now: now)
     }
 
     public func claim(_ id: UUID, principal p: Principal) async throws -> SubsidyClaim {
@@ -443,9 +474,15 @@ public struct HazardService: Sendable {
     /// Approves or rejects a claim; approval fixes the amount from the tariff of the case's closing day.
     public func review(_ id: UUID, approve: Bool, note: String?, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> SubsidyClaim {
         let claim = try await events.claim(id, visible: p.visible, on: app.store.db)
-        let e = try await events.find(claim.caseID, viewer: .init(visible: .everything), on: app.store.db)
+        let c: SubsidyCase
+        switch claim.caseType {
+        case .event: c = subsidyCase(try await events.find(claim.caseID, viewer: .init(visible: .everything), on: app.store.db))
+        case .dispute:
+            guard let d = try await DisputeRepository(cipher: app.cipher).find(claim.caseID, on: app.store.db) else { throw DomainError.notFound(kind: "dispute") }
+            c = try await subsidyCase(d, on: app.store.db)
+        }
         let tariff = try await events.tariff(on: app.store.db)
-        let decided = try claim.reviewed(approve: approve, by: p.id, note: note, case: subsidyCase(e), tariff: tariff)
+        let decided = try claim.reviewed(approve: approve, by: p.id, note: note, case: c, tariff: tariff)
         return try await app.store.write { [app, events] db in
             guard try await events.decideClaim(decided, on: db, now: now) else {
                 throw DomainError.conflict(field: "state", reason: "the claim was already decided")
