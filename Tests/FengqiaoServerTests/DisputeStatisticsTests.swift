@@ -252,6 +252,31 @@ struct DisputeStatisticsTests {
         }
     }
 
+    @Test("web: the case page offers 申领一事一补 to a handler of a resolved case, posts it once; another grid's worker gets 404")
+    func disputeSubsidyWeb() async throws {
+        try await withApp { app in
+            let data = try await Self.seed(app)
+            let page = "/disputes/\(idText(data.d1))"
+            var a = Browser(app)
+            _ = try await a.login("worker.a")
+            var r = try await a.get(page)
+            #expect(r.body.string.contains("\(page)/claim"))
+            r = try await a.get("/disputes/\(idText(data.d5))")
+            #expect(!r.body.string.contains("/claim\""), "an open case offers no claim")
+            r = try await a.post("\(page)/claim", [:])
+            #expect(r.status == .seeOther, "\(r.status) \(r.body.string.prefix(300))")
+            r = try await a.get(page + "?notice=claimed")
+            #expect(r.body.string.contains("补贴申领已提交") && !r.body.string.contains("\(page)/claim\""))
+            r = try await a.post("\(page)/claim", [:])
+            #expect(r.status == .conflict || r.status == .unprocessableEntity, "\(r.status)")
+            #expect(r.body.string.contains("one subsidy per case"))
+            var b = Browser(app)
+            _ = try await b.login("worker.b")
+            _ = try await b.get("/disputes")
+            #expect(try await b.post("\(page)/claim", [:]).status == .notFound)
+        }
+    }
+
     @Test("a dispute subsidy is refused to one who did not handle the case")
     func disputeSubsidyNotHandler() async throws {
         try await withApp { app in

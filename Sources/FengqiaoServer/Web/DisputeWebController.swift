@@ -10,6 +10,7 @@ struct DisputeWebController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("disputes", access: .permission(.disputeRead), use: list)
         routes.get("disputes", ":id", access: .permission(.disputeRead), use: detail)
+        routes.post("disputes", ":id", "claim", access: .permission(.subsidyClaim), use: claim)
         try DisputeJointWebController().boot(routes: routes)
     }
 
@@ -43,6 +44,10 @@ struct DisputeWebController: RouteCollection {
         var confirmationDeadline: String
         var timeline: [TimelineRow]
         var joint: DisputeJointWebController.Panel
+        /// 一事一案一补: the claim button for a handler of a case closed as resolved with no claim yet.
+        var canClaim: Bool
+        var claimNotice: String?
+        var claimError: String?
     }
 
     static func stateLabel(_ s: DisputeState, _ t: [String: String]) -> String { t["dispute.state.\(s.rawValue)"] ?? s.rawValue }
@@ -69,7 +74,7 @@ struct DisputeWebController: RouteCollection {
     }
 
     /// The case page; `jointError` shows a refused joint-handling or print form.
-    static func renderDetail(_ req: Request, id: UUID, jointError: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func renderDetail(_ req: Request, id: UUID, jointError: String? = nil, claimError: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let p = try req.requirePrincipal()
         let t = Page.t(req)
         let svc = DisputeAPIController.service(req)
@@ -81,7 +86,34 @@ struct DisputeWebController: RouteCollection {
             mediators: v.mediators.map(\.name).joined(separator: "、"), settledLevel: v.dispute.settledLevel.map { Self.levelLabel($0, t) } ?? "",
             confirmationDeadline: v.judicialConfirmationDeadline?.description ?? "",
             timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName, kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: $0.detail ?? "") },
-            joint: try await DisputeJointWebController.panel(req, v, error: jointError))
+            joint: try await DisputeJointWebController.panel(req, v, error: jointError),
+            canClaim: try await Self.canClaim(req, p, v.dispute, mediators: v.mediators.map(\.accountID), actors: timeline.compactMap(\.actorID)),
+            claimNotice: req.query[String.self, at: "notice"] == "claimed" ? t["hz.claimed"] : nil, claimError: claimError)
         return try await Page.render(req, "dispute", data, title: "\(t["dispute.title"]!) · \(v.dispute.summary)", status: status)
+    }
+
+    /// Whether the caller may claim the case's subsidy now (§4.4): a claimant role, the case
+    /// closed as resolved, the caller among its mediators or timeline actors, no claim yet.
+    static func canClaim(_ req: Request, _ p: Principal, _ d: DisputeRecord, mediators: [UUID], actors: [UUID]) async throws -> Bool {
+        guard p.has(.subsidyClaim), d.state == .closedResolved, mediators.contains(p.id) || actors.contains(p.id) else { return false }
+        return try await GridEventRepository().claim(caseType: .dispute, caseID: d.id, on: req.fengqiao.store.db) == nil
+    }
+
+    /// 申领一事一补 for a dispute; a refusal is shown on the case page, naming the field.
+    func claim(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let id = try req.uuid("id", kind: "dispute")
+        do {
+            _ = try await HazardService(req.fengqiao).claim(caseType: .dispute, caseID: id, actor: req.actor, principal: p)
+        } catch let e as DomainError {
+            switch e {
+            case .invalidField(let f, let r), .conflict(let f, let r):
+                return try await Self.renderDetail(req, id: id, claimError: "\(f): \(r)", status: .unprocessableEntity)
+            case .forbidden(let r):
+                return try await Self.renderDetail(req, id: id, claimError: r, status: .forbidden)
+            default: throw e
+            }
+        }
+        return req.redirect(to: "/disputes/\(id.uuidString.lowercased())?notice=claimed", redirectType: .normal)
     }
 }
