@@ -247,6 +247,12 @@ struct HazardWebTests {
             #expect(page.contains("value=\"acknowledge\"") && page.contains("value=\"return\"") && !page.contains("value=\"verify\""))
             r = try await contact.post("\(path)/actions", ["command": "return", "reason": ""])
             #expect(r.status == .unprocessableEntity && r.body.string.contains("reason:"))
+            // A real return takes the event out of the contact's view: back to their list with a notice, not a 404.
+            r = try await contact.post("\(path)/actions", ["command": "return", "reason": "非本单位职责"])
+            #expect(r.status == .seeOther && r.headers.first(name: .location) == "/hazards?notice=returned", "\(r.status)")
+            #expect(try await contact.get("/hazards?notice=returned").body.string.contains("事件已退回"))
+            r = try await officer.post("\(path)/actions", ["command": "dispatch", "contactId": idText(w.contact.id), "whistleReason": "emergency"])
+            #expect(r.status == .seeOther, "re-dispatch after the return: \(r.body.string.prefix(300))")
             r = try await contact.post("\(path)/actions", ["command": "acknowledge"])
             #expect(r.status == .seeOther)
             page = try await contact.get(path).body.string

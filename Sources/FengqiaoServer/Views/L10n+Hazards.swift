@@ -78,6 +78,7 @@ extension L10n {
         "hz.evaluate": ("评价", "Evaluate"),
         "hz.claim": ("申领一事一补", "Claim the per-case subsidy"),
         "hz.claimed": ("补贴申领已提交。", "Subsidy claim submitted."),
+        "hz.returnedNotice": ("事件已退回，等待重新派遣。", "The event was returned and awaits re-dispatch."),
         "hz.overdueTitle": ("逾期督办", "Overdue work list"),
         "hz.overdueIntro": ("各环节超过期限的事件（核实、报到、处置、核查），已上报督办。社区民警、综治中心工作人员与派出所领导可见本辖区的清单。", "Events past the limit of their current stage (verify, check-in, handling, check), escalated. Community officers, governance-centre staff and station leaders see their territory's list."),
         "hz.sweep": ("立即检查逾期", "Check for overdue events now"),

@@ -97,6 +97,8 @@ struct HazardWebController: RouteCollection {
         var canSupervise: Bool
         /// A department/property contact sees the events dispatched to them, not a grid's.
         var dispatchedOnly: Bool
+        /// After an action that took the event out of the caller's view (a contact's return).
+        var notice: String?
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -111,7 +113,8 @@ struct HazardWebController: RouteCollection {
         }
         let names = try await Self.gridNames(req, items.map(\.gridID))
         let rows = items.map { Self.row($0, svc: svc, gridNames: names) }.sorted { ($0.overdue ? 0 : 1, $1.reported) < ($1.overdue ? 0 : 1, $0.reported) }
-        return try await Page.render(req, "hazards", ListData(rows: rows, all: all, canReport: p.has(.eventReport), canSupervise: p.has(.eventSupervise), dispatchedOnly: HazardService.viewer(p).contactID != nil), title: t["hz.title"]!)
+        return try await Page.render(req, "hazards", ListData(rows: rows, all: all, canReport: p.has(.eventReport), canSupervise: p.has(.eventSupervise), dispatchedOnly: HazardService.viewer(p).contactID != nil,
+                                                       notice: req.query[String.self, at: "notice"] == "returned" ? t["hz.returnedNotice"] : nil), title: t["hz.title"]!)
     }
 
     // MARK: report form
@@ -500,7 +503,9 @@ struct HazardWebController: RouteCollection {
                 command: v["command"], reason: v["reason"], voidReason: try e("voidReason", VoidReason.self), category: try e("category", HazardCategory.self),
                 severity: try e("severity", EventSeverity.self), contactId: try TerritoryWebController.uuidField(v["contactId"], "contactId"),
                 whistleReason: try e("whistleReason", WhistleReason.self), satisfaction: try TerritoryWebController.intField(v["satisfaction"], "satisfaction"))
-            _ = try await svc.transition(id, input, actor: req.actor, principal: p)
+            let after = try await svc.transition(id, input, actor: req.actor, principal: p)
+            // A contact who returned the event no longer sees it: back to their list, not a 404.
+            if !HazardService.viewer(p).canSee(after) { return req.redirect(to: "/hazards?notice=returned", redirectType: .normal) }
         } catch {
             guard let fe = PopulationWebController.formError(error, form: v["command"] ?? "action", values: v) else { throw error }
             var status = HTTPResponseStatus.unprocessableEntity
