@@ -160,8 +160,12 @@ public enum RepeatRule {
     public static func classify(_ new: IncidentKeys, priors: [IncidentKeys], policy: RepeatPolicy = .init()) -> RepeatOutcome {
         let earlier = priors.filter { $0.id != new.id && $0.reportedAt <= new.reportedAt && $0.category == new.category }
             .sorted { ($0.reportedAt, $0.id.uuidString) < ($1.reportedAt, $1.id.uuidString) }
+        func caller(_ k: IncidentKeys) -> String? { k.callerPhoneIndex }
         for p in earlier where new.reportedAt.timeIntervalSince(p.reportedAt) <= TimeInterval(policy.duplicateSeconds) {
-            let sameCaller = new.callerPhoneIndex != nil && new.callerPhoneIndex == p.callerPhoneIndex
+            // The same caller again is not "several callers about one event": neither the call
+            // itself nor the original call it duplicates may be theirs.
+            let root = p.duplicateOf.flatMap { id in earlier.first { $0.id == id } }
+            let sameCaller = new.callerPhoneIndex != nil && (new.callerPhoneIndex == p.callerPhoneIndex || new.callerPhoneIndex == root.flatMap(caller))
             guard !sameCaller else { continue }
             let near: Bool
             if let a = new.location, let b = p.location {

@@ -197,6 +197,10 @@ struct DisputeCoreTests {
         // A stored duplicate is not counted in the window.
         var dup = e2
         dup.duplicateOf = e1.id
+        // The first caller again, 30 minutes on: not a duplicate of the other caller's duplicate
+        // (which resolves to their own call) — the same caller twice is a repeat.
+        let again = IncidentKeys(id: UUID(), category: .dispute, addressID: addr, callerPhoneIndex: "a", reportedAt: Self.t0.addingTimeInterval(1800), location: here)
+        #expect(RepeatRule.classify(again, priors: [e1, dup]) == .repeat(of: e1.id, inWindow: 2))
         let e5 = IncidentKeys(id: UUID(), category: .dispute, addressID: addr, reportedAt: Self.t0.addingTimeInterval(86_400))
         #expect(RepeatRule.classify(e5, priors: [e1, dup]) == .repeat(of: e1.id, inWindow: 2))
     }

@@ -174,15 +174,17 @@ struct DisputeTests {
             r = try await apiCall(app, .POST, "/api/v1/incidents", token: f.officer, json: Self.incidentJSON(address: f.addressA, phone: "13900000003"))
             let third = try json(r, as: IncidentOut.self)
             #expect(third.isRepeat && third.repeatOf == first.id && third.disputeId == id && third.repeatCountInWindow == 3 && third.riskRaisedTo == "O")
-            // Another caller about the same event ten minutes later: a duplicate, not a repeat.
+            // Another caller about the same event ten minutes later: a duplicate, not a repeat, but
+            // linked to the open dispute behind the call it duplicates (and on its timeline).
             f.clock.advance(seconds: 600)
             r = try await apiCall(app, .POST, "/api/v1/incidents", token: f.officer, json: Self.incidentJSON(address: f.addressA, phone: "13900000004"))
             let dup = try json(r, as: IncidentOut.self)
-            #expect(!dup.isRepeat && dup.duplicateOf == third.id && dup.disputeId == nil)
+            #expect(!dup.isRepeat && dup.duplicateOf == third.id && dup.disputeId == id && dup.riskRaisedTo == nil)
             r = try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))", token: f.officer)
             d = try json(r, as: DetailOut.self)
             #expect(d.dispute.riskGrade == "O")
-            #expect(Set(d.incidentIds) == [first.id, second.id, third.id])
+            #expect(Set(d.incidentIds) == [first.id, second.id, third.id, dup.id])
+            #expect(try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))/timeline", token: f.officer).body.string.contains("duplicateIncident"))
             // 6. A written agreement: Art. 29 contents first, then marks, signature and seal.
             r = try await apiCall(app, .POST, "/api/v1/disputes/\(idText(id))/agreement", token: f.mediator1Token,
                                   json: #"{"form":"written","kind":"people","partiesInformation":"张三、李四","agreedContent":"张三夜间不再制造噪音","partyMarks":{},"committeeSeal":false}"#)
@@ -231,7 +233,7 @@ struct DisputeTests {
             r = try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))/timeline", token: f.workerA)
             let kinds = try json(r, as: ListPage<TimelineOut>.self).items.map(\.kind)
             #expect(kinds == [
-                "register", "accept", "assignMediators", "session", "escalate", "repeatIncident", "repeatIncident", "agreementDrafted",
+                "register", "accept", "assignMediators", "session", "escalate", "repeatIncident", "repeatIncident", "duplicateIncident", "agreementDrafted",
                 "agreementSigned", "agreementSigned", "agreementSigned", "agreeWritten", "startPerformance", "performed", "followUpVisitRecorded",
             ])
             // The statistics count the case at the level it was settled (the community), with the

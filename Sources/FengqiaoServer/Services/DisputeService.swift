@@ -573,7 +573,17 @@ public struct DisputeService: Sendable {
             var raised: RiskGrade?
             switch outcome {
             case .first: break
-            case .duplicate(let of): rec.duplicateOf = of
+            case .duplicate(let of):
+                rec.duplicateOf = of
+                // Another caller about the same event: not counted, but linked to the open dispute
+                // behind the call it duplicates, and on that case's timeline (§3.7.3).
+                if let did = try await incidents.chainDispute(firstID: of, on: db), let d = try await disputes.find(did, on: db), d.state.isOpen {
+                    rec.disputeID = did
+                    linked = did
+                    let detail = "duplicate call \(Self.idText(rec.id)) of incident \(Self.idText(of)) (another caller, same event; not counted as a repeat)"
+                    try await disputes.appendTimeline(did, at: now, actorID: actor.id, actorName: actor.name, kind: "duplicateIncident", stateAfter: d.state, detail: detail, on: db)
+                    _ = try await app.audit.append(actor.draft(.update, objectType: "dispute", objectID: Self.idText(did), fields: ["incidents"], detail: detail), on: db)
+                }
             case .repeat(let first, let n):
                 rec.isRepeat = true
                 rec.repeatOf = first

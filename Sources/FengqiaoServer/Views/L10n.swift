@@ -355,6 +355,7 @@ enum L10n {
         "dispute.event.transferToPolice": ("移交公安", "Transferred to the police"),
         "dispute.event.terminate": ("终止调解", "Terminated"),
         "dispute.event.repeatIncident": ("重复警情", "Repeat incident"),
+        "dispute.event.duplicateIncident": ("同一事件多人报警", "Duplicate call (same event)"),
         "dispute.event.agreementDrafted": ("拟定调解协议", "Agreement drafted"),
         "dispute.event.agreementSigned": ("协议签字/盖章", "Agreement signed"),
         "dispute.event.agreeWritten": ("书面协议生效", "Written agreement in effect"),
