@@ -335,6 +335,13 @@ struct Open311Tests {
             // A building of the key's territory places the request without a position.
             let byBuilding = try await post(app, "json", [("api_key", w.key), ("service_code", "gas"), ("address_id", idText(w.t.buildingA.id))])
             #expect(byBuilding.status == .created, "\(byBuilding.body.string)")
+            // A building with a position: its requests are listed at the building's position (as the map places them).
+            let placed = try await TerritoryService(app.fengqiao).createBuilding(
+                .init(gridId: w.t.gridA.id, name: "2栋", address: "演示路2号", floors: 5, lon: 102.9012, lat: 24.6712), actor: .commandLine(), visible: .everything)
+            let atBuilding = try await post(app, "json", [("api_key", w.key), ("service_code", "gas"), ("address_id", idText(placed.id))])
+            let placedID = try #require(try array(atBuilding).first?["service_request_id"] as? String)
+            let listed = try array(try await get(app, "/open311/v2/requests/\(placedID).json?api_key=\(w.key)")).first
+            #expect(listed?["lat"] as? Double == 24.6712 && listed?["long"] as? Double == 102.9012, "\(String(describing: listed))")
         }
     }
 

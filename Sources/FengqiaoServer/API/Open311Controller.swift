@@ -256,8 +256,9 @@ struct Open311Controller: RouteCollection {
                 ("address", .s(address)),
                 ("address_id", .s(e.buildingID?.uuidString.lowercased())),
                 ("zipcode", .string(nil)),
-                ("lat", .number(e.location?.lat)),
-                ("long", .number(e.location?.lon)),
+                // A request located by building is placed at the building (as the map places it).
+                ("lat", .number((e.location ?? building?.location)?.lat)),
+                ("long", .number((e.location ?? building?.location)?.lon)),
                 ("media_url", .s(r.request?.mediaURL)),
             ])
         }
