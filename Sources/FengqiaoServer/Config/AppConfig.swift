@@ -53,6 +53,10 @@ public struct AppConfig: Sendable {
     /// always start a new report at once (change counters, M0029); only figures that move with
     /// the clock alone (overdue) can lag by up to this long.
     public var statisticsCacheSeconds: Int = 60
+    /// Hazard categories and time limits (§3.8, §4.2 [P]): the defaults, with the entries of the
+    /// JSON file named by `FENGQIAO_HAZARD_RULES`, or of `<data-dir>/hazard-rules.json` when that
+    /// exists (shape: `HazardRules`). A bad file stops the start naming the entry.
+    public var hazardRules: HazardRules = .defaults
     /// How long an approved export stays downloadable, hours; default 24 [P], 1…720
     /// (`FENGQIAO_EXPORT_APPROVAL_HOURS`; domain spec §7.3 export approval).
     public var exportApprovalHours: Int = 24
@@ -200,6 +204,14 @@ public struct AppConfig: Sendable {
             } catch {
                 problems.append("FENGQIAO_SMS_GATEWAY must be a JSON SMS gateway template or a path to one (\(error))")
             }
+        }
+        let rulesPath = env["FENGQIAO_HAZARD_RULES"].flatMap { $0.isEmpty ? nil : $0 } ?? (dir + "/hazard-rules.json")
+        if let data = FileManager.default.contents(atPath: rulesPath) {
+            do { cfg.hazardRules = try HazardRules.parse(data) } catch {
+                if case .invalidField(let f, let r) = error { problems.append("hazard rules \(rulesPath): \(f) \(r)") } else { problems.append("hazard rules \(rulesPath): \(error)") }
+            }
+        } else if let named = env["FENGQIAO_HAZARD_RULES"], !named.isEmpty {
+            problems.append("FENGQIAO_HAZARD_RULES names \(named), which cannot be read")
         }
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg

@@ -52,15 +52,18 @@ public struct HazardService: Sendable {
     let app: Fengqiao
     let events = GridEventRepository()
     public let photos: PhotoStore
-    /// Time limits (§4.2 defaults [P]); configurable.
-    public var deadlines = EventDeadlinePolicy.defaults
+    /// Time limits (§4.2 defaults [P]), as configured (`AppConfig.hazardRules`).
+    public var deadlines: EventDeadlinePolicy
     /// The working-day calendar (§5.5); without data Monday–Friday.
     public var calendar = WorkingDayCalendar.weekdaysOnly
-    public var categories = HazardCategoryTable.defaults
+    /// The category table (§3.8 [P]), as configured (`AppConfig.hazardRules`).
+    public var categories: HazardCategoryTable
 
     public init(_ app: Fengqiao) {
         self.app = app
         photos = PhotoStore(dataDirectory: app.config.dataDirectory)
+        deadlines = app.config.hazardRules.deadlines
+        categories = app.config.hazardRules.categories
     }
 
     public static let timeZone = TimeZone(identifier: "Asia/Shanghai")!

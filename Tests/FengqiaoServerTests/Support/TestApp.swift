@@ -53,7 +53,7 @@ enum TestDatabase {
 /// Builds the real application per test (house style: `Application.make(.testing)` +
 /// `configure`), migrated on a fresh database, and tears it down.
 func withApp(
-    totpRoles: Set<Role> = [], lockout: LockoutPolicy = .init(), sessionPolicy: SessionPolicy = .init(),
+    totpRoles: Set<Role> = [], lockout: LockoutPolicy = .init(), sessionPolicy: SessionPolicy = .init(), hazardRules: HazardRules = .defaults,
     _ body: (Application) async throws -> Void
 ) async throws {
     let (location, cleanup) = try await TestDatabase.make()
@@ -63,9 +63,11 @@ func withApp(
         dataDirectory: dir, location: location, poolSize: 4, bcryptCost: 4, lockoutPolicy: lockout, sessionPolicy: sessionPolicy,
         totpRoles: totpRoles, cookieSecure: true, keys: ["k1": FieldCipher.generateKey()], currentKeyID: "k1",
         indexKey: FieldCipher.generateKey(), logLevel: "error")
+    var configured = config
+    configured.hazardRules = hazardRules
     let app = try await Application.make(.testing)
     do {
-        try await configure(app, config: config)
+        try await configure(app, config: configured)
         try await body(app)
     } catch {
         try? await app.asyncShutdown()
