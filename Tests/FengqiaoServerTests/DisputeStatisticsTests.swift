@@ -54,6 +54,8 @@ struct DisputeStatisticsTests {
         var awaitingSignOff: WorkList
         var jointSignOff: WorkList
         var judicialConfirmation: WorkList
+        var toAccept: WorkList
+        var assigned: WorkList
     }
 
     static func register(_ app: Application, _ token: String, grid: UUID, category: String = "02", summary: String, extra: String = "") async throws -> UUID {
@@ -421,6 +423,14 @@ struct DisputeStatisticsTests {
             #expect(m1.awaitingSignOff.items.map(\.id) == [draft] && m1.judicialConfirmation.total == 1 && m1.overdue.total == 0 && m1.dueToday.total == 0)
             let m2 = try await list(f.mediator2Token)
             #expect(m2.awaitingSignOff.total + m2.judicialConfirmation.total + m2.overdue.total + m2.dueToday.total == 0)
+            // 待受理: registered, not yet accepted — the officer sees both of grid A's, oldest first;
+            // grid A's worker the same two, grid B's none; mediators never (they do not decide acceptance).
+            #expect(o.toAccept.items.map(\.id) == [old, today] && o.toAccept.total == 2)
+            #expect(a.toAccept.items.map(\.id) == [old, today] && b.toAccept.total == 0)
+            #expect(m1.toAccept.total == 0)
+            // 我承办的案件: a mediator's open assigned cases (the draft and the agreement in effect); others none.
+            #expect(Set(m1.assigned.items.map(\.id)) == [draft, effective] && m1.assigned.total == 2)
+            #expect(m2.assigned.total == 0 && o.assigned.total == 0 && a.assigned.total == 0)
             // The other community: nothing of ours.
             let other = try await list(f.otherOfficer)
             #expect(other.dueToday.total + other.overdue.total + other.awaitingSignOff.total + other.judicialConfirmation.total == 0)

@@ -173,12 +173,16 @@ struct DisputeStatisticsAPIController: RouteCollection {
         var awaitingSignOff: ListDTO
         var jointSignOff: ListDTO
         var judicialConfirmation: ListDTO
+        var toAccept: ListDTO
+        var assigned: ListDTO
         init(_ w: DisputeStatisticsService.Worklist) {
             dueToday = ListDTO(w.dueToday)
             overdue = ListDTO(w.overdue)
             awaitingSignOff = ListDTO(w.awaitingSignOff)
             jointSignOff = ListDTO(w.jointSignOff)
             judicialConfirmation = ListDTO(w.judicialConfirmation)
+            toAccept = ListDTO(w.toAccept)
+            assigned = ListDTO(w.assigned)
         }
     }
 

@@ -265,6 +265,10 @@ public struct DisputeStatisticsService: Sendable {
         public var jointSignOff: WorkList
         /// Agreements in effect whose judicial-confirmation window (Art. 33) is open, closing soonest first.
         public var judicialConfirmation: WorkList
+        /// Registered cases awaiting acceptance or refusal, for those who may decide (`dispute:write`).
+        public var toAccept: WorkList
+        /// A mediator's open assigned cases (empty for other roles, whose open cases are the list itself).
+        public var assigned: WorkList
     }
 
     /// The work lists of the signed-in caller, at most `limit` items each (with the full count).
@@ -286,6 +290,11 @@ public struct DisputeStatisticsService: Sendable {
         }
         let windows = try await repo.confirmationWindows(f, today: today, until: DisputeStatisticsRepository.adding(days: JudicialConfirmation.windowDays, to: today), limit: limit, on: db)
         let joint = try await jointSignOffs(principal: p, filter: f, limit: limit)
+        func plain(_ l: (items: [DisputeStatisticsRepository.WorkItem], total: Int)) -> WorkList {
+            WorkList(items: l.items.map { WorkItem(item: $0, deadline: $0.levelDueAt.map(iso.string), missing: []) }, total: l.total)
+        }
+        let accept = p.has(.disputeWrite) && p.role != .mediator ? plain(try await repo.toAccept(f, limit: limit, on: db)) : WorkList(items: [], total: 0)
+        let assigned = p.role == .mediator ? plain(try await repo.inHand(f, limit: limit, on: db)) : WorkList(items: [], total: 0)
         return Worklist(
             dueToday: WorkList(items: due.items.map { WorkItem(item: $0, deadline: $0.levelDueAt.map(iso.string), missing: []) }, total: due.total),
             overdue: WorkList(items: over.items.map { WorkItem(item: $0, deadline: $0.levelDueAt.map(iso.string), missing: []) }, total: over.total),
@@ -293,7 +302,8 @@ public struct DisputeStatisticsService: Sendable {
             jointSignOff: joint,
             judicialConfirmation: WorkList(
                 items: windows.items.map { WorkItem(item: $0, deadline: $0.effectiveOn.map { JudicialConfirmation.deadline(effectiveOn: $0).description }, missing: []) },
-                total: windows.total))
+                total: windows.total),
+            toAccept: accept, assigned: assigned)
     }
 
     /// Joint cases (双推送、双盯办、双化解) whose caller's side — police for a community police

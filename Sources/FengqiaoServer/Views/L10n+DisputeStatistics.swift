@@ -39,6 +39,8 @@ extension L10n {
         "dstat.work.title": ("我的待办", "My work list"),
         "dstat.work.none": ("暂无待办事项。", "Nothing waiting for you."),
         "dstat.work.dueToday": ("今日到期", "Due today"),
+        "dstat.work.toAccept": ("待受理", "To accept"),
+        "dstat.work.assigned": ("我承办的案件", "My assigned cases"),
         "dstat.work.overdue": ("已超期", "Overdue"),
         "dstat.work.signOff": ("待签字/盖章的调解协议", "Agreements awaiting signatures"),
         "dstat.work.joint": ("待我方签认的联合化解案件", "Joint cases awaiting our sign-off"),

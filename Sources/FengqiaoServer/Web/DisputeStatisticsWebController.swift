@@ -155,6 +155,8 @@ struct DisputeStatisticsWebController: RouteCollection {
         }
         let due: (DisputeStatisticsService.WorkItem) -> String = { "\(t["dispute.dueAt"]!) \(ImportWebController.time($0.item.levelDueAt))" }
         let groups = [
+            WorkGroup(title: t["dstat.work.toAccept"]!, total: w.toAccept.total, rows: rows(w.toAccept) { "\(t["dispute.registered"]!) \(ImportWebController.time($0.item.registeredAt))" }),
+            WorkGroup(title: t["dstat.work.assigned"]!, total: w.assigned.total, rows: rows(w.assigned, note: due)),
             WorkGroup(title: t["dstat.work.dueToday"]!, total: w.dueToday.total, rows: rows(w.dueToday, note: due)),
             WorkGroup(title: t["dstat.work.overdue"]!, total: w.overdue.total, rows: rows(w.overdue) { i in
                 i.item.levelDueAt.map { "\(t["dispute.dueAt"]!) \(ImportWebController.time($0))" } ?? "\(t["dispute.registered"]!) \(ImportWebController.time(i.item.registeredAt))"

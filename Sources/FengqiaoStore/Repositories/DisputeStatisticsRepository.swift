@@ -246,6 +246,17 @@ public struct DisputeStatisticsRepository: Sendable {
     }
 
     /// Open cases in `openStates` matching `extra`, with their count.
+    /// Registered cases not yet accepted or refused (Art. 17 decision pending), oldest first.
+    public func toAccept(_ filter: DisputeStatsFilter, limit: Int, on db: any Database) async throws -> (items: [WorkItem], total: Int) {
+        try await work(filter, states: [.registered], limit: limit, order: "registered_at", on: db) { _ in }
+    }
+
+    /// Cases of the filter not yet closed (for a mediator: those assigned to them), including
+    /// agreements in effect awaiting performance and follow-up; nearest level deadline first.
+    public func inHand(_ filter: DisputeStatsFilter, limit: Int, on db: any Database) async throws -> (items: [WorkItem], total: Int) {
+        try await work(filter, states: DisputeState.allCases.filter(\.isOpen), limit: limit, order: "CASE WHEN level_due_at IS NULL THEN 1 ELSE 0 END, level_due_at, registered_at", on: db) { _ in }
+    }
+
     func work(_ filter: DisputeStatsFilter, states: [DisputeState] = DisputeStatisticsRules.openStates, limit: Int, order: String, on db: any Database,
               _ extra: (inout SQLQueryString) -> Void) async throws -> (items: [WorkItem], total: Int) {
         let sql = db as! any SQLDatabase
