@@ -431,6 +431,12 @@ struct DisputeStatisticsTests {
             // 我承办的案件: a mediator's open assigned cases (the draft and the agreement in effect); others none.
             #expect(Set(m1.assigned.items.map(\.id)) == [draft, effective] && m1.assigned.total == 2)
             #expect(m2.assigned.total == 0 && o.assigned.total == 0 && a.assigned.total == 0)
+            // Each assignment notified the mediator once, linking the case page; mediator two got nothing.
+            let sql = app.fengqiao.store.db as! any SQLDatabase
+            let notes = try await sql.raw("SELECT account_id, link FROM notifications WHERE kind = 'dispute.assigned'").all()
+            #expect(notes.count == 2)
+            #expect(try notes.allSatisfy { try $0.decode(column: "account_id", as: UUID.self) == f.mediator1.id })
+            #expect(Set(try notes.map { try $0.decode(column: "link", as: String.self) }) == ["/disputes/\(idText(draft))", "/disputes/\(idText(effective))"])
             // The other community: nothing of ours.
             let other = try await list(f.otherOfficer)
             #expect(other.dueToday.total + other.overdue.total + other.awaitingSignOff.total + other.judicialConfirmation.total == 0)

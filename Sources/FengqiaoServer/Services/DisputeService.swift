@@ -330,8 +330,15 @@ public struct DisputeService: Sendable {
                 detail = "reason \(i.reason!.rawValue); other routes explained (arbitration, administrative, judicial — Art. 26)"
             case .assignMediators:
                 let already = Set(try await disputes.mediators(id, on: db).map(\.accountID))
-                try await disputes.addMediators(mediators.filter { !already.contains($0.accountID) }, to: id, on: db)
+                let added = mediators.filter { !already.contains($0.accountID) }
+                try await disputes.addMediators(added, to: id, on: db)
                 detail = "mediators " + mediators.map(\.name).joined(separator: ", ")
+                // Each newly assigned mediator is told, in the same transaction (their 我承办的案件 lists it).
+                for m in added {
+                    try await NotificationRepository().insert(InAppNotification(
+                        accountID: m.accountID, kind: "dispute.assigned", eventID: id, title: "调解案件指派 / Case assigned",
+                        body: d.summary, link: "/disputes/\(Self.idText(id))", createdAt: now), on: db)
+                }
             case .escalationRisk:
                 d.civilToCriminalRisk = true
                 d.risk = max(d.risk, i.riskGrade ?? .orange)
