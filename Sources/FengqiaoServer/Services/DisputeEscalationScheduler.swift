@@ -20,6 +20,7 @@ public struct DisputeEscalationScheduler: LifecycleHandler {
         private let lock = NSLock()
         private var task: Task<Void, Never>?
         func set(_ t: Task<Void, Never>?) { lock.withLock { task?.cancel(); task = t } }
+        func take() -> Task<Void, Never>? { lock.withLock { defer { task = nil }; return task } }
     }
 
     public init(interval: TimeInterval) { self.interval = interval }
@@ -42,7 +43,8 @@ public struct DisputeEscalationScheduler: LifecycleHandler {
     }
 
     public func didBootAsync(_ application: Application) async throws {
-        guard interval > 0 else { return }
+        // As the hazard sweep (`EscalationLifecycle`): not under tests, which sweep through the API.
+        guard interval > 0, application.environment != .testing else { return }
         let every = interval
         let app = application
         task.set(Task {
@@ -59,7 +61,12 @@ public struct DisputeEscalationScheduler: LifecycleHandler {
         })
     }
 
-    public func shutdownAsync(_ application: Application) async { task.set(nil) }
+    /// Stops the timer and waits for a sweep in progress, so none runs against a closing pool.
+    public func shutdownAsync(_ application: Application) async {
+        let running = task.take()
+        running?.cancel()
+        _ = await running?.value
+    }
 }
 
 extension Application {

@@ -463,11 +463,6 @@ public struct HazardService: Sendable {
         }
     }
 
-    /// Claims the subsidy of a closed, checked event.
-    public func claim(eventID: UUID?, actor: Actor, principal p: Principal, now: Date = Date()) async throws -> SubsidyClaim {
-        try await claim(caseType: .event, caseID: eventID, actor: actor, principal: p, now: now)
-    }
-
     public func claim(_ id: UUID, principal p: Principal) async throws -> SubsidyClaim {
         let c = try await events.claim(id, visible: p.visible, on: app.store.db)
         if !p.has(.subsidyReview), c.claimantID != p.id { throw DomainError.notFound(kind: "subsidy claim") }

@@ -80,12 +80,11 @@ struct HazardWebController: RouteCollection {
             due: ImportWebController.time(due), overdue: overdue, escalated: escalated, draft: e.progress.state == .draft)
     }
 
+    /// Grid names by id in one query (`DisputeStatisticsRepository.names`); an unknown id maps to "".
     static func gridNames(_ req: Request, _ ids: some Sequence<UUID>) async throws -> [UUID: String] {
-        var out: [UUID: String] = [:]
-        for g in Set(ids) {
-            out[g] = (try await ifFound { try await req.fengqiao.territories.grid(g, visible: .everything, on: req.fengqiao.store.db) })?.name ?? ""
-        }
-        return out
+        let unique = Array(Set(ids))
+        let names = try await DisputeStatisticsRepository().names(table: "grids", ids: unique, on: req.fengqiao.store.db)
+        return Dictionary(uniqueKeysWithValues: unique.map { ($0, names[$0.uuidString.lowercased()] ?? "") })
     }
 
     // MARK: list
@@ -519,7 +518,7 @@ struct HazardWebController: RouteCollection {
         let p = try req.requirePrincipal()
         let id = try req.uuid("id", kind: "event")
         do {
-            _ = try await HazardService(req.fengqiao).claim(eventID: id, actor: req.actor, principal: p)
+            _ = try await HazardService(req.fengqiao).claim(caseType: .event, caseID: id, actor: req.actor, principal: p)
         } catch {
             guard let fe = PopulationWebController.formError(error, form: "claim", values: [:]) else { throw error }
             return try await renderDetail(req, id, formError: fe, status: .unprocessableEntity)

@@ -125,7 +125,7 @@ public struct DisputeJointRepository: Sendable {
                 .where(SQLColumn("\(p)_due_at", table: "j"), .lessThanOrEqual, SQLBind(until))
                 .where(SQLColumn("\(p)_signed_off_at", table: "j"), .is, SQLLiteral.null)
                 .where(SQLColumn("state", table: "d"), .in, SQLBind.group(DisputeState.allCases.filter(\.isOpen).map(\.rawValue)))
-                .where(Self.accessCondition(access, table: "d"))
+                .where(DisputeRepository.accessCondition(access, table: "d"))
                 .orderBy(SQLColumn("\(p)_due_at", table: "j")).limit(limit).all()
             for r in rows {
                 let j = try decodeJoint(r)
@@ -133,19 +133,6 @@ public struct DisputeJointRepository: Sendable {
             }
         }
         return out.sorted { ($0.state.dueAt ?? .distantPast) < ($1.state.dueAt ?? .distantPast) }
-    }
-
-    /// The dispute access filter on a joined `disputes` alias.
-    static func accessCondition(_ a: DisputeAccess, table: String) -> any SQLExpression {
-        var parts: [any SQLExpression] = []
-        if let grids = a.visible.gridIDs { parts.append(SQLBinaryExpression(SQLColumn("grid_id", table: table), .in, SQLBind.group(Array(grids)))) }
-        if let m = a.assignedTo {
-            let sub = SQLList([SQLRaw("SELECT dispute_id FROM dispute_mediators WHERE account_id ="), SQLBind(m)], separator: SQLRaw(" "))
-            parts.append(SQLBinaryExpression(SQLColumn("id", table: table), .in, SQLGroupExpression(sub)))
-        }
-        guard var e = parts.first else { return SQLRaw("1 = 1") }
-        for p in parts.dropFirst() { e = SQLBinaryExpression(e, .and, p) }
-        return e
     }
 
     /// Visible disputes whose agreement took effect on or after `effectiveFrom` and that are
@@ -156,7 +143,7 @@ public struct DisputeJointRepository: Sendable {
         let rows = try await sql.select().columns("id", "effective_on", "summary").from("disputes")
             .where("state", .equal, SQLBind(DisputeState.agreementEffective.rawValue))
             .where("effective_on", .greaterThanOrEqual, SQLBind(effectiveFrom.description))
-            .where(Self.accessCondition(access, table: "disputes"))
+            .where(DisputeRepository.accessCondition(access, table: "disputes"))
             .orderBy("effective_on").limit(limit).all()
         return try rows.compactMap { r in
             guard let d = CalendarDate(iso: try r.decode(column: "effective_on", as: String.self)) else { return nil }

@@ -210,17 +210,20 @@ public struct DisputeRepository: Sendable {
         return next
     }
 
-    func accessCondition(_ a: DisputeAccess) -> any SQLExpression {
+    /// The dispute access filter (territory, or a mediator's assigned cases), on `disputes` or on
+    /// an alias of it in a join (`table`).
+    static func accessCondition(_ a: DisputeAccess, table: String? = nil) -> any SQLExpression {
+        func column(_ c: String) -> SQLColumn { table.map { SQLColumn(c, table: $0) } ?? SQLColumn(c) }
         var parts: [any SQLExpression] = []
         if a.visible.level >= .community, let communities = a.visible.communityIDs, !communities.isEmpty {
             // Whole communities (community, station scope): `community_id` reads one index range
             // per community in registration order (M0025), instead of a list of every grid.
-            parts.append(SQLBinaryExpression(SQLColumn("community_id"), .in, SQLBind.group(Array(communities))))
-        } else if let grids = a.visible.gridIDs { parts.append(SQLBinaryExpression(SQLColumn("grid_id"), .in, SQLBind.group(Array(grids)))) }
+            parts.append(SQLBinaryExpression(column("community_id"), .in, SQLBind.group(Array(communities))))
+        } else if let grids = a.visible.gridIDs { parts.append(SQLBinaryExpression(column("grid_id"), .in, SQLBind.group(Array(grids)))) }
         if let m = a.assignedTo {
             // id IN (SELECT dispute_id FROM dispute_mediators WHERE account_id = ?)
             let sub = SQLList([SQLRaw("SELECT dispute_id FROM dispute_mediators WHERE account_id ="), SQLBind(m)], separator: SQLRaw(" "))
-            parts.append(SQLBinaryExpression(SQLColumn("id"), .in, SQLGroupExpression(sub)))
+            parts.append(SQLBinaryExpression(column("id"), .in, SQLGroupExpression(sub)))
         }
         guard var e = parts.first else { return SQLRaw("1 = 1") }
         for p in parts.dropFirst() { e = SQLBinaryExpression(e, .and, p) }
@@ -232,7 +235,7 @@ public struct DisputeRepository: Sendable {
     public func find(_ id: UUID, access: DisputeAccess, on db: any Database) async throws -> DisputeRecord {
         let sql = db as! any SQLDatabase
         guard let r = try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from("disputes")
-            .where("id", .equal, SQLBind(id)).where(accessCondition(access)).first()
+            .where("id", .equal, SQLBind(id)).where(Self.accessCondition(access)).first()
         else { throw DomainError.notFound(kind: "dispute") }
         return try decode(r)
     }
@@ -246,8 +249,8 @@ public struct DisputeRepository: Sendable {
     /// Visible disputes, newest first, optionally in one state, with the total before paging.
     public func list(access: DisputeAccess, state: DisputeState? = nil, limit: Int = 100, offset: Int = 0, on db: any Database) async throws -> ([DisputeRecord], Int) {
         let sql = db as! any SQLDatabase
-        var count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("disputes").where(accessCondition(access))
-        var q = sql.select().columns(Self.columns.map { SQLColumn($0) }).from("disputes").where(accessCondition(access))
+        var count = sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("disputes").where(Self.accessCondition(access))
+        var q = sql.select().columns(Self.columns.map { SQLColumn($0) }).from("disputes").where(Self.accessCondition(access))
         if let s = state {
             count = count.where("state", .equal, SQLBind(s.rawValue))
             q = q.where("state", .equal, SQLBind(s.rawValue))
@@ -263,7 +266,7 @@ public struct DisputeRepository: Sendable {
         let rows = try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from("disputes")
             .where("level_due_at", .lessThanOrEqual, SQLBind(now))
             .where("state", .in, SQLBind.group(DisputeState.allCases.filter(\.escalates).map(\.rawValue)))
-            .where(accessCondition(access)).orderBy("level_due_at").limit(limit).all()
+            .where(Self.accessCondition(access)).orderBy("level_due_at").limit(limit).all()
         return try rows.map(decode)
     }
 
