@@ -196,5 +196,6 @@ public struct Store: Sendable {
         M0027_CreateExportApprovals(),
         M0028_WidenNearbyIndex(),
         M0029_CreateChangeCounters(),
+        M0031_CoverNameSearch(),
     ]
 }
