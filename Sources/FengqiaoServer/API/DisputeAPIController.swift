@@ -22,6 +22,7 @@ struct DisputeAPIController: RouteCollection {
         api.post("disputes", ":id", "agreement", "sign", access: .permission(.disputeWrite), use: sign)
         api.post("disputes", ":id", "agreement", "effect", access: .permission(.disputeWrite), use: effect)
         api.post("incidents", access: .permission(.incidentWrite), use: createIncident).idempotent()
+        api.post("incidents", "batch", access: .permission(.incidentWrite), use: createIncidents).idempotent()
         api.get("incidents", ":id", access: .permission(.incidentRead), use: getIncident)
         api.post("incidents", ":id", "events", access: .permission(.incidentWrite), use: incidentEvent)
         try DisputeJointAPIController().boot(routes: api)
@@ -280,6 +281,32 @@ struct DisputeAPIController: RouteCollection {
         let p = try req.requirePrincipal()
         let o = try await Self.service(req).receiveIncident(try JSONIn.decode(PoliceIncidentInput.self, req), actor: req.actor, visible: p.visible)
         return try JSONOut.response(IncidentDTO(o.incident, outcome: o), status: .created, location: "/api/v1/incidents/\(o.incident.id.uuidString.lowercased())")
+    }
+
+    struct IncidentBatchIn: Decodable { var incidents: [PoliceIncidentInput]? }
+    struct IncidentBatchProblem: Encodable { var field: String; var reason: String }
+    struct IncidentBatchResult: Encodable { var index: Int; var status: Int; var incident: IncidentDTO?; var problem: IncidentBatchProblem? }
+    struct IncidentBatchOut: Encodable { var stored: Int; var refused: Int; var results: [IncidentBatchResult] }
+
+    /// `POST /api/v1/incidents/batch` `{"incidents": [PoliceIncidentInput…]}` (at most
+    /// `DisputeService.incidentBatchLimit`): the dispatch system's feed. 200 with one result per
+    /// entry, in order: `status` 201 and the incident (with its repeat outcome), or 422 and the
+    /// field and reason; the good entries are stored in one transaction whatever the bad ones.
+    func createIncidents(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        guard let inputs = try JSONIn.decode(IncidentBatchIn.self, req).incidents else {
+            throw DomainError.invalidField(field: "incidents", reason: "is required (a list of incidents)")
+        }
+        let items = try await Self.service(req).receiveIncidents(inputs, actor: req.actor, visible: p.visible)
+        var results: [IncidentBatchResult] = []
+        for (n, item) in items.enumerated() {
+            switch item {
+            case .stored(let o): results.append(IncidentBatchResult(index: n, status: 201, incident: IncidentDTO(o.incident, outcome: o)))
+            case .refused(let field, let reason): results.append(IncidentBatchResult(index: n, status: 422, problem: IncidentBatchProblem(field: "incidents[\(n)].\(field)", reason: reason)))
+            }
+        }
+        let stored = results.filter { $0.status == 201 }.count
+        return try JSONOut.response(IncidentBatchOut(stored: stored, refused: results.count - stored, results: results))
     }
 
     func getIncident(_ req: Request) async throws -> Response {

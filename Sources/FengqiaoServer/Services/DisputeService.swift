@@ -537,6 +537,14 @@ public struct DisputeService: Sendable {
     ///   for a point outside every grid or no location at all.
     public func receiveIncident(_ i: PoliceIncidentInput, actor: Actor, visible: VisibleTerritory) async throws -> IncidentOutcome {
         let now = settings.clock()
+        let received = try await incidentRecord(i, visible: visible, now: now)
+        return try await app.store.write { db in try await self.ingest(received, actor: actor, on: db, now: now) }
+    }
+
+    /// The incident `i` describes, validated and located (category, lengths, time, address, grid
+    /// or point, caller phone, party ID number); nothing is written.
+    /// - Throws: the `DomainError`s of `receiveIncident`.
+    func incidentRecord(_ i: PoliceIncidentInput, visible: VisibleTerritory, now: Date) async throws -> IncidentRecord {
         let category = try IncidentCategory.parse(i.category ?? "")
         try Self.checkLengths(i)
         let reportedAt = i.reportedAt ?? now
@@ -564,64 +572,69 @@ public struct DisputeService: Sendable {
         let phone = try i.callerPhone.flatMap(Self.text).map { raw throws(DomainError) in try PhoneNumber(raw, field: "callerPhone") }
         let party = try i.partyIdNumber.flatMap(Self.text).map { raw throws(DomainError) in try CitizenIDNumber(raw, today: Self.today(now), field: "partyIdNumber").value }
         let priority = i.priority ?? .p3
-        let received = IncidentRecord(
+        return IncidentRecord(
             id: UUID(), gridID: g.id, communityID: g.communityID, category: category, priority: priority, addressID: addressID, location: i.location,
             callerName: Self.text(i.callerName), callerPhone: phone, partyIDNumber: party, summary: Self.text(i.summary) ?? "", reportedAt: reportedAt)
+    }
+
+    /// Stores a located incident inside the caller's transaction `db`: the repeat rule (§3.7.3)
+    /// against the stored incidents (and those stored earlier in the same transaction), the link
+    /// to the open dispute behind the chain and its risk raise, the insert, its audit record and
+    /// the intake notifications.
+    func ingest(_ received: IncidentRecord, actor: Actor, on db: any Database, now: Date) async throws -> IncidentOutcome {
         let policy = settings.repeats
         let risk = settings.risk
         let escalation = settings.escalation
-        return try await app.store.write { [app, disputes, incidents] db in
-            var rec = received
-            let keys = incidents.keys(rec)
-            try await incidents.lockKeys(keys, on: db)
-            let priors = try await incidents.candidates(for: keys, policy: policy, on: db)
-            let outcome = RepeatRule.classify(keys, priors: priors, policy: policy)
-            var linked: UUID?
-            var raised: RiskGrade?
-            switch outcome {
-            case .first: break
-            case .duplicate(let of):
-                rec.duplicateOf = of
-                // Another caller about the same event: not counted, but linked to the open dispute
-                // behind the call it duplicates, and on that case's timeline (§3.7.3).
-                if let did = try await incidents.chainDispute(firstID: of, on: db), let d = try await disputes.find(did, on: db), d.state.isOpen {
-                    rec.disputeID = did
-                    linked = did
-                    let detail = "duplicate call \(Self.idText(rec.id)) of incident \(Self.idText(of)) (another caller, same event; not counted as a repeat)"
-                    try await disputes.appendTimeline(did, at: now, actorID: actor.id, actorName: actor.name, kind: "duplicateIncident", stateAfter: d.state, detail: detail, on: db)
-                    _ = try await app.audit.append(actor.draft(.update, objectType: "dispute", objectID: Self.idText(did), fields: ["incidents"], detail: detail), on: db)
-                }
-            case .repeat(let first, let n):
-                rec.isRepeat = true
-                rec.repeatOf = first
-                if let did = try await incidents.chainDispute(firstID: first, on: db), var d = try await disputes.find(did, on: db), d.state.isOpen {
-                    rec.disputeID = did
-                    linked = did
-                    var detail = "repeat incident \(Self.idText(rec.id)) (\(n) in \(policy.windowDays) days), first \(Self.idText(first))"
-                    if n >= policy.raiseAt {
-                        d.riskFlags.insert(.repeatIncidents)
-                        let g = risk.grade(triggers: d.riskFlags, floor: max(d.risk, policy.raiseTo))
-                        if g != d.risk {
-                            detail += "; risk \(d.risk.rawValue) → \(g.rawValue)"
-                            d.risk = g
-                            raised = g
-                            if d.state.escalates { d.levelDueAt = escalation.dueAt(level: d.level, since: d.levelSince, grade: g) }
-                        }
-                        try await disputes.update(d, expectedVersion: d.version, on: db, now: now)
-                    }
-                    try await disputes.appendTimeline(did, at: now, actorID: actor.id, actorName: actor.name, kind: "repeatIncident", stateAfter: d.state, detail: detail, on: db)
-                    _ = try await app.audit.append(actor.draft(.update, objectType: "dispute", objectID: Self.idText(did), fields: raised == nil ? ["incidents"] : ["incidents", "riskGrade"], detail: detail), on: db)
-                }
+        var rec = received
+        let keys = incidents.keys(rec)
+        try await incidents.lockKeys(keys, on: db)
+        let priors = try await incidents.candidates(for: keys, policy: policy, on: db)
+        let outcome = RepeatRule.classify(keys, priors: priors, policy: policy)
+        var linked: UUID?
+        var raised: RiskGrade?
+        switch outcome {
+        case .first: break
+        case .duplicate(let of):
+            rec.duplicateOf = of
+            // Another caller about the same event: not counted, but linked to the open dispute
+            // behind the call it duplicates, and on that case's timeline (§3.7.3).
+            if let did = try await incidents.chainDispute(firstID: of, on: db), let d = try await disputes.find(did, on: db), d.state.isOpen {
+                rec.disputeID = did
+                linked = did
+                let detail = "duplicate call \(Self.idText(rec.id)) of incident \(Self.idText(of)) (another caller, same event; not counted as a repeat)"
+                try await disputes.appendTimeline(did, at: now, actorID: actor.id, actorName: actor.name, kind: "duplicateIncident", stateAfter: d.state, detail: detail, on: db)
+                _ = try await app.audit.append(actor.draft(.update, objectType: "dispute", objectID: Self.idText(did), fields: ["incidents"], detail: detail), on: db)
             }
-            try await incidents.insert(rec, on: db, now: now)
-            var fields = ["category", "priority", "reportedAt", "gridId"]
-            if rec.addressID != nil { fields.append("addressId") }
-            if rec.callerPhone != nil { fields.append("callerPhone") }
-            if rec.partyIDNumber != nil { fields.append("partyIdNumber") }
-            _ = try await app.audit.append(actor.draft(.create, objectType: "incident", objectID: Self.idText(rec.id), fields: fields), on: db)
-            try await self.recordIntake(rec, actor: actor, on: db, now: now)
-            return IncidentOutcome(incident: rec, repeatOutcome: outcome, linkedDispute: linked, riskRaisedTo: raised)
+        case .repeat(let first, let n):
+            rec.isRepeat = true
+            rec.repeatOf = first
+            if let did = try await incidents.chainDispute(firstID: first, on: db), var d = try await disputes.find(did, on: db), d.state.isOpen {
+                rec.disputeID = did
+                linked = did
+                var detail = "repeat incident \(Self.idText(rec.id)) (\(n) in \(policy.windowDays) days), first \(Self.idText(first))"
+                if n >= policy.raiseAt {
+                    d.riskFlags.insert(.repeatIncidents)
+                    let g = risk.grade(triggers: d.riskFlags, floor: max(d.risk, policy.raiseTo))
+                    if g != d.risk {
+                        detail += "; risk \(d.risk.rawValue) → \(g.rawValue)"
+                        d.risk = g
+                        raised = g
+                        if d.state.escalates { d.levelDueAt = escalation.dueAt(level: d.level, since: d.levelSince, grade: g) }
+                    }
+                    try await disputes.update(d, expectedVersion: d.version, on: db, now: now)
+                }
+                try await disputes.appendTimeline(did, at: now, actorID: actor.id, actorName: actor.name, kind: "repeatIncident", stateAfter: d.state, detail: detail, on: db)
+                _ = try await app.audit.append(actor.draft(.update, objectType: "dispute", objectID: Self.idText(did), fields: raised == nil ? ["incidents"] : ["incidents", "riskGrade"], detail: detail), on: db)
+            }
         }
+        try await incidents.insert(rec, on: db, now: now)
+        var fields = ["category", "priority", "reportedAt", "gridId"]
+        if rec.addressID != nil { fields.append("addressId") }
+        if rec.callerPhone != nil { fields.append("callerPhone") }
+        if rec.partyIDNumber != nil { fields.append("partyIdNumber") }
+        _ = try await app.audit.append(actor.draft(.create, objectType: "incident", objectID: Self.idText(rec.id), fields: fields), on: db)
+        try await self.recordIntake(rec, actor: actor, on: db, now: now)
+        return IncidentOutcome(incident: rec, repeatOutcome: outcome, linkedDispute: linked, riskRaisedTo: raised)
     }
 
     public func incident(_ id: UUID, visible: VisibleTerritory) async throws -> IncidentRecord {

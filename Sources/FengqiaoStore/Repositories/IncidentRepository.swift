@@ -153,12 +153,26 @@ public struct IncidentRepository: Sendable {
     /// needs nothing (`Store.write` holds the write lock); PostgreSQL takes transaction-scoped
     /// advisory locks (class 18004) in a fixed order. Call inside `Store.write` before `candidates`.
     public func lockKeys(_ k: IncidentKeys, on db: any Database) async throws {
+        try await lockKeys([k], on: db)
+    }
+
+    /// `lockKeys` for several incidents stored in one transaction (a batch from the dispatch
+    /// system): every key taken once, all in one sorted order, so two batches sharing keys queue
+    /// instead of deadlocking. Locks already held by the transaction are taken again at no wait.
+    public func lockKeys(_ all: [IncidentKeys], on db: any Database) async throws {
         let sql = db as! any SQLDatabase
         guard sql.dialect.name == "postgresql" else { return }
-        let c = k.category.rawValue
-        let keys = [k.addressID.map { "a:\(c):\($0.uuidString.lowercased())" }, k.partyIndex.map { "p:\(c):\($0)" }, k.callerPhoneIndex.map { "c:\(c):\($0)" }]
-            .compactMap { $0 }.sorted()
-        for key in keys { try await sql.raw("SELECT pg_advisory_xact_lock(18004, hashtext(\(bind: key)))").run() }
+        var keys: Set<String> = []
+        for k in all {
+            let c = k.category.rawValue
+            for key in [k.addressID.map { "a:\(c):\($0.uuidString.lowercased())" }, k.partyIndex.map { "p:\(c):\($0)" }, k.callerPhoneIndex.map { "c:\(c):\($0)" }] {
+                if let key { keys.insert(key) }
+            }
+        }
+        guard !keys.isEmpty else { return }
+        try await sql.raw("""
+            SELECT pg_advisory_xact_lock(18004, hashtext(k)) FROM unnest(\(bind: keys.sorted())::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n
+            """).run()
     }
 
     /// The open dispute linked to the chain whose first incident is `firstID` (the first, or any
