@@ -33,9 +33,9 @@ struct PopulationImportTests {
         return (r, a)
     }
 
-    static func importResidents(_ app: Application, _ url: URL, dryRun: Bool = false, gridCode: String? = nil) async throws -> PopulationImportService.Report {
+    static func importResidents(_ app: Application, _ url: URL, dryRun: Bool = false, gridCode: String? = nil, batchRows: Int = PopulationImportService.batchSize) async throws -> PopulationImportService.Report {
         try await PopulationImportService(app.fengqiao).importResidents(
-            fileAt: url, options: .init(gridCode: gridCode, dryRun: dryRun), actor: .commandLine(), visible: .everything)
+            fileAt: url, options: .init(gridCode: gridCode, dryRun: dryRun, batchRows: batchRows), actor: .commandLine(), visible: .everything)
     }
 
     @Test("a good UTF-8 CSV: every row imported, addresses created once, names searchable")
@@ -190,12 +190,12 @@ struct PopulationImportTests {
             let seen = Seen()
             let r = try await PopulationImportService(app.fengqiao).importResidents(
                 fileAt: url, options: .init(dryRun: true, progressEvery: 500, progress: { n in seen.lock.withLock { seen.values.append(n) } },
-                                            onBatch: { r in seen.lock.withLock { seen.batches.append(r.read) } }),
+                                            onBatch: { r in seen.lock.withLock { seen.batches.append(r.read) } }, batchRows: 2_000),
                 actor: .commandLine(), visible: .everything)
             #expect(r.read == 2_501)
             #expect(r.imported == 2_501 && r.rejected.isEmpty, "\(r.rejected.prefix(3))")
-            // Rows are handled in batches of 2,000: progress is reported after each batch that crossed a multiple of 500.
-            #expect(PopulationImportService.batchSize == 2_000)
+            // Rows are handled in batches (2,000 here; 10,000 by default): progress is reported after each batch that crossed a multiple of 500.
+            #expect(PopulationImportService.batchSize == 10_000 && PopulationImportService.Options().batchRows == 10_000)
             #expect(seen.lock.withLock { seen.values } == [2_000, 2_501])
             #expect(seen.lock.withLock { seen.batches } == [2_000, 2_501])
             #expect(try await Self.counts(app) == (0, 0))
@@ -221,7 +221,7 @@ struct PopulationImportTests {
             text += Self.row("人3", Self.id(3), grid: g, room: "3")
             let url = try Self.file(text)
             defer { try? FileManager.default.removeItem(at: url) }
-            let r = try await Self.importResidents(app, url)
+            let r = try await Self.importResidents(app, url, batchRows: 2_000)
             #expect(r.read == 2_005 && r.rejected.isEmpty, "\(r.rejected.prefix(3))")
             #expect(r.imported == 2_001)
             #expect(r.unchanged == 2)
@@ -257,7 +257,7 @@ struct PopulationImportTests {
             let found = try await svc.residents(try PopulationService.SearchInput(idNumber: Self.id(1_500)).query(), visible: .everything).0
             #expect(found.map(\.name) == ["人1500"])
             // Re-import: nothing new.
-            let again = try await Self.importResidents(app, url)
+            let again = try await Self.importResidents(app, url, batchRows: 2_000)
             #expect(again.imported == 0 && again.addressesCreated == 0 && again.unchanged == 2_003 && again.flagged.count == 2)
         }
     }
