@@ -197,5 +197,6 @@ public struct Store: Sendable {
         M0028_WidenNearbyIndex(),
         M0029_CreateChangeCounters(),
         M0031_CoverNameSearch(),
+        M0032_AddAccountResident(),
     ]
 }

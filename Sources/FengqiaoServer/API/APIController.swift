@@ -34,6 +34,7 @@ struct APIController: RouteCollection {
         api.post("users", ":id", "enable", access: .permission(.accountManage), use: enableUser)
         api.post("users", ":id", "reset-password", access: .permission(.accountManage), use: resetPassword)
         api.put("users", ":id", "grant", access: .permission(.roleGrant), use: grant)
+        api.put("users", ":id", "resident", access: .permission(.accountManage), use: linkResident)
         api.get("audit", access: .permission(.auditRead), use: audit)
         api.get("audit", "verify", access: .permission(.auditVerify), use: auditVerify)
         api.get("tokens", access: .authenticated, use: tokens)
@@ -223,6 +224,16 @@ struct APIController: RouteCollection {
     func disableUser(_ req: Request) async throws -> Response { try await lifecycle(req) { s, id, a in try await s.setDisabled(id, disabled: true, actor: a); return nil } }
     func enableUser(_ req: Request) async throws -> Response { try await lifecycle(req) { s, id, a in try await s.setDisabled(id, disabled: false, actor: a); return nil } }
     func resetPassword(_ req: Request) async throws -> Response { try await lifecycle(req) { s, id, a in try await s.resetPassword(id, actor: a) } }
+
+    struct ResidentLinkIn: Decodable { var idNumber: String?; var residentId: UUID? }
+    /// `PUT /api/v1/users/{id}/resident` `{"idNumber": …}` or `{"residentId": …}` (neither:
+    /// unlink): the holder's own actual-resident record (see `AccountService.linkResident`).
+    func linkResident(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let i = try JSONIn.decode(ResidentLinkIn.self, req)
+        let a = try await AccountService(req.fengqiao).linkResident(try req.uuid("id", kind: "user"), idNumber: i.idNumber, residentID: i.residentId, actor: req.actor, visible: p.visible)
+        return try JSONOut.response(a)
+    }
 
     struct GrantIn: Decodable { var role: Role; var scope: TerritoryScope }
     func grant(_ req: Request) async throws -> Response {

@@ -67,7 +67,9 @@ public struct DisputeService: Sendable {
 
     public struct MediatorInput: Codable, Sendable {
         public var accountId: UUID?
-        /// The mediator's own resident record, if known (a mediator who is a party is refused).
+        /// The mediator's own resident record, for an account not yet linked to it
+        /// (`PUT /api/v1/users/{id}/resident`); the account's link is used first and both are
+        /// checked (a mediator who is a party is refused).
         public var residentId: UUID?
         /// Parties (dispute party ids or resident ids) the mediator is related to.
         public var relatedPartyIds: [UUID]?
@@ -298,7 +300,11 @@ public struct DisputeService: Sendable {
                 case nil: scopeOK = false
                 }
                 if !scopeOK { throw DomainError.invalidField(field: "mediators[\(n)].accountId", reason: "the mediator does not serve this case's grid or community") }
-                candidates.append(.init(accountID: aid, name: acc.displayName, residentID: m.residentId, relatedResidentIDs: Set(m.relatedPartyIds ?? [])))
+                // The holder's own resident record: the account's registry link (M0032) first;
+                // the request may name it for an account not linked yet.
+                var related = Set(m.relatedPartyIds ?? [])
+                if let own = acc.residentID, let declared = m.residentId, declared != own { related.insert(declared) }
+                candidates.append(.init(accountID: aid, name: acc.displayName, residentID: acc.residentID ?? m.residentId, relatedResidentIDs: related))
                 newMediators.append(DisputeMediator(accountID: aid, name: acc.displayName, assignedAt: now))
             }
             let parties = try await disputes.parties(id, on: app.store.db)

@@ -14,6 +14,7 @@ struct AdminWebController: RouteCollection {
         routes.post("admin", "users", ":id", "reset-password", access: .permission(.accountManage), use: resetPassword)
         routes.post("admin", "users", ":id", "grant", access: .permission(.roleGrant), use: grant)
         routes.post("admin", "users", ":id", "unlock", access: .permission(.roleGrant), use: unlock)
+        routes.post("admin", "users", ":id", "resident", access: .permission(.accountManage), use: linkResident)
         routes.get("account", access: .authenticated, use: account)
         routes.post("account", "tokens", access: .authenticated, use: issueToken)
         routes.post("account", "tokens", ":id", "revoke", access: .authenticated, use: revokeToken)
@@ -136,6 +137,18 @@ struct AdminWebController: RouteCollection {
     func disable(_ req: Request) async throws -> Response { try await lifecycle(req) { s, id, a in try await s.setDisabled(id, disabled: true, actor: a); return nil } }
     func enable(_ req: Request) async throws -> Response { try await lifecycle(req) { s, id, a in try await s.setDisabled(id, disabled: false, actor: a); return nil } }
     func resetPassword(_ req: Request) async throws -> Response { try await lifecycle(req) { s, id, a in try await s.resetPassword(id, actor: a) } }
+
+    /// Links the account to its holder's resident record by ID number (form `idNumber`, in the
+    /// body, never the URL), or unlinks it (`unlink=1`).
+    func linkResident(_ req: Request) async throws -> Response {
+        let v = TerritoryWebController.values(req)
+        return try await lifecycle(req) { s, id, a in
+            let number = v["unlink"] == "1" ? nil : (v["idNumber"] ?? "")
+            if number?.trimmingCharacters(in: .whitespaces).isEmpty == true { throw DomainError.invalidField(field: "idNumber", reason: "is required") }
+            _ = try await s.linkResident(id, idNumber: number, residentID: nil, actor: a, visible: try req.requirePrincipal().visible)
+            return nil
+        }
+    }
 
     func grant(_ req: Request) async throws -> Response {
         let v = TerritoryWebController.values(req)

@@ -21,6 +21,8 @@ public final class UserModel: Model, @unchecked Sendable {
     @Field(key: "must_change_password") public var mustChangePassword: Bool
     @OptionalField(key: "password_changed_at") public var passwordChangedAt: Date?
     @OptionalField(key: "last_login_at") public var lastLoginAt: Date?
+    /// The holder's own actual-resident record, if linked (M0032).
+    @OptionalField(key: "resident_id") public var residentID: UUID?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
     public init() {}

@@ -17,6 +17,9 @@ public struct Account: Sendable, Equatable, Codable {
     public var hasPassword: Bool
     public var lastLoginAt: Date?
     public var createdAt: Date?
+    /// The holder's own actual-resident record, if linked: a mediator assigned to a dispute in
+    /// which that resident is a party is refused.
+    public var residentId: UUID?
 
     public init(id: UUID, username: String, displayName: String, role: Role, scope: TerritoryScope, totpEnabled: Bool, disabled: Bool,
                 lockedUntil: Date?, mustChangePassword: Bool, hasPassword: Bool, lastLoginAt: Date?, createdAt: Date?) {
@@ -47,6 +50,7 @@ public struct Account: Sendable, Equatable, Codable {
         hasPassword = m.passwordHash != nil
         lastLoginAt = m.lastLoginAt
         createdAt = m.createdAt
+        residentId = m.residentID
     }
 }
 
