@@ -92,12 +92,14 @@ struct DisputeWebController: RouteCollection {
         let v = try await svc.get(id, actor: req.actor, access: DisputeService.access(p))
         let timeline = try await svc.timeline(id, access: DisputeService.access(p))
         let names = try await svc.displayNames(Set(timeline.compactMap(\.actorID)))
+        let zh = Page.lang(req) == .zh
+        let partyNames = Dictionary(v.parties.map { ($0.id.uuidString.lowercased(), $0.name) }, uniquingKeysWith: { a, _ in a })
         let data = DetailData(
             d: Self.row(v.dispute, t), source: v.dispute.source.nameZH,
             parties: v.parties.map { PartyRow(name: $0.name, role: t["dispute.party.\($0.role.rawValue)"] ?? $0.role.rawValue, idNumber: $0.idNumber.map(Masking.idNumber) ?? "", phone: $0.phone?.masked ?? "") },
             mediators: v.mediators.map(\.name).joined(separator: "、"), settledLevel: v.dispute.settledLevel.map { Self.levelLabel($0, t) } ?? "",
             confirmationDeadline: v.judicialConfirmationDeadline?.description ?? "",
-            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: Self.actorLabel($0, names, t), kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: $0.detail ?? "") },
+            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: Self.actorLabel($0, names, t), kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: TimelineText.dispute($0.detail, zh: zh, parties: partyNames)) },
             joint: try await DisputeJointWebController.panel(req, v, error: jointError),
             canClaim: try await Self.canClaim(req, p, v.dispute, mediators: v.mediators.map(\.accountID), actors: timeline.compactMap(\.actorID)),
             claimNotice: req.query[String.self, at: "notice"] == "claimed" ? t["hz.claimed"] : nil, claimError: claimError,
@@ -106,11 +108,11 @@ struct DisputeWebController: RouteCollection {
         return try await Page.render(req, "dispute", data, title: "\(t["dispute.title"]!) · \(v.dispute.summary)", status: status)
     }
 
-    /// Who did a timeline entry: the account's display name (with the username when they
-    /// differ), "系统" for the server's own sweeps.
+    /// Who did a timeline entry: the account's display name, "系统" for the server's own sweeps
+    /// and the command line.
     static func actorLabel(_ e: DisputeTimelineEntry, _ names: [UUID: String], _ t: [String: String]) -> String {
         guard let id = e.actorID, let n = names[id] else { return e.actorName == "system" || e.actorName.hasPrefix("cli:") ? t["dw.system"]! : e.actorName }
-        return n == e.actorName ? n : "\(n)（\(e.actorName)）"
+        return n
     }
 
     /// Whether the caller may claim the case's subsidy now (§4.4): a claimant role, the case

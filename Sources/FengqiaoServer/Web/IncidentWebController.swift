@@ -225,6 +225,11 @@ struct IncidentWebController: RouteCollection {
         try await req.fengqiao.record(req.actor.draft(.read, objectType: "incident", objectID: id.uuidString.lowercased(), fields: ["callerPhone", "partyIdNumber"]))
         let (handling, timeline) = try await svc.incidentTimeline(id, visible: p.visible)
         let place = try await places(req, [i])[i.id] ?? ""
+        // The incident timeline records usernames; the page shows display names.
+        var names: [String: String] = [:]
+        for u in Set(timeline.map(\.actorName)) where u != "system" {
+            if let a = try await req.fengqiao.accounts.find(username: u, on: req.fengqiao.store.db) { names[u] = a.displayName }
+        }
         let w = p.has(.incidentWrite)
         func can(_ e: IncidentEvent) -> Bool { w && (try? IncidentMachine.next(i.state, e)) != nil }
         let officers = can(.dispatch) ? try await DisputeJointRepository().accounts(role: .communityPoliceOfficer, territoryID: i.communityID, on: req.fengqiao.store.db) : []
@@ -241,8 +246,8 @@ struct IncidentWebController: RouteCollection {
             gridWorker: handling?.gridWorkerName ?? "", notified: ImportWebController.time(handling?.notifiedAt), officer: handling?.officerName ?? "",
             disposed: ImportWebController.time(handling?.disposedAt), disposition: i.disposition.map { t["inc.event.\($0.rawValue)"] ?? $0.rawValue } ?? "",
             timeline: timeline.map {
-                TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName == "system" ? t["dw.system"]! : $0.actorName,
-                            kind: t["inc.event.\($0.kind)"] ?? $0.kind, detail: $0.detail ?? "")
+                TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName == "system" ? t["dw.system"]! : names[$0.actorName] ?? $0.actorName,
+                            kind: t["inc.event.\($0.kind)"] ?? $0.kind, detail: TimelineText.incident($0.detail, zh: Page.lang(req) == .zh))
             },
             canWrite: w, dispatch: can(.dispatch), arrive: can(.arrive), onScene: can(.resolveOnSite), invalid: can(.markInvalid), feedback: can(.feedbackToCaller),
             convert: can(.convertToDispute) && p.has(.disputeWrite),
