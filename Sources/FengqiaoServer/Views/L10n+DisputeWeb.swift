@@ -134,6 +134,7 @@ extension L10n {
         "dw.heldOn": ("调解日期", "Date"),
         "dw.place": ("地点", "Place"),
         "dw.attendees": ("参加人员（每行一人或以顿号分隔）", "Attendees (one per line or separated by 、)"),
+        "dw.attendeesShort": ("参加人员", "Attendees"),
         "dw.minutes": ("调解记录", "Minutes"),
         "dw.sessions": ("调解记录", "Mediation sessions"),
         "dw.noSessions": ("尚无调解记录。", "No sessions yet."),

@@ -203,6 +203,22 @@ struct DisputeActionWebController: RouteCollection {
         /// else the draft agreement's contents (every key present, possibly empty).
         var form: [String: String]
         var error: DisputeWebErrors.Inline?
+        /// Where the error is shown: next to the form group that was sent, or at the top of the
+        /// actions when that group is no longer offered (e.g. the case moved on meanwhile).
+        var errorAt: String = ""
+    }
+
+    /// The form group of an action (one inline error place per group).
+    static func errorGroup(_ action: String) -> String {
+        switch action {
+        case "accept", "reject": "decide"
+        case "assign", "session", "agreement", "sign", "effect", "judicial", "followUp", "performed": action
+        case "courtConfirms", "courtRejectsRemediate", "courtRejectsClose": "court"
+        case "startPerformance": "performance"
+        case "disputeOverAgreement": "performed"
+        case "escalate", "risk", "transfer", "terminate": "ladder"
+        default: "top"
+        }
     }
 
     static func context(_ v: DisputeService.DisputeView) -> DisputeWebErrors.Context {
@@ -240,6 +256,11 @@ struct DisputeActionWebController: RouteCollection {
                 })
         }
         let today = DisputeService.today(req.application.disputeSettings.clock()).description
+        // Sessions record the username of who wrote them; the page shows display names.
+        var recorders: [String: String] = [:]
+        for u in Set(v.sessions.map(\.recordedBy)) {
+            if let a = try await req.fengqiao.accounts.find(username: u, on: req.fengqiao.store.db) { recorders[u] = a.displayName }
+        }
         let panel = Panel(
             version: d.version, canWrite: w, any: false,
             accept: can(.accept), reject: can(.reject), assign: can(.assignMediators), session: w && mediating,
@@ -253,10 +274,19 @@ struct DisputeActionWebController: RouteCollection {
             terminateReasons: [DisputeStopReason.failed, .partyWithdraws].map { Option(value: $0.rawValue, label: t["dw.reason.\($0.rawValue)"]!, selected: values["reason"] == $0.rawValue) },
             riskGrades: [RiskGrade.orange, .red].map { Option(value: $0.rawValue, label: t["dispute.risk.\($0.rawValue)"] ?? $0.nameZH, selected: values["riskGrade"] == $0.rawValue) },
             agreement: agreement,
-            sessions: v.sessions.map { SessionRow(heldOn: $0.heldOn.description, place: $0.place, attendees: $0.attendees.joined(separator: "、"), minutes: $0.minutes, recordedBy: $0.recordedBy) },
+            sessions: v.sessions.map { SessionRow(heldOn: $0.heldOn.description, place: $0.place, attendees: $0.attendees.joined(separator: "、"), minutes: $0.minutes, recordedBy: recorders[$0.recordedBy] ?? $0.recordedBy) },
             incidents: v.incidentIDs.enumerated().map { Option(value: $0.element.uuidString.lowercased(), label: "\(t["inc.title"]!) \($0.offset + 1)", selected: false) },
             today: today, deadline: v.judicialConfirmationDeadline?.description ?? "", form: formValues(values, agreement, today: today), error: error)
         var out = panel
+        if let e = error {
+            let group = errorGroup(e.form)
+            let shown: [String: Bool] = [
+                "decide": out.accept || out.reject, "assign": out.assign, "session": out.session, "agreement": out.draft, "sign": out.sign,
+                "effect": out.effect, "judicial": out.judicial, "court": out.court, "performance": out.startPerformance, "performed": out.performed,
+                "followUp": out.followUp, "ladder": out.escalate || out.risk || out.transfer || out.terminate,
+            ]
+            out.errorAt = shown[group] == true ? group : "top"
+        }
         out.any = [out.accept, out.reject, out.assign, out.session, out.escalate, out.risk, out.transfer, out.terminate, out.draft, out.sign, out.effect,
                    out.judicial, out.court, out.startPerformance, out.performed, out.followUp].contains(true)
         return out
