@@ -285,6 +285,77 @@ struct DisputeWebFlowTests {
         }
     }
 
+    @Test("the other routes from the forms: refusal (Art. 17), oral agreement (Art. 28/30), termination (Art. 26), transfer to the police (Art. 25); incident dispositions")
+    func otherRoutes() async throws {
+        try await withApp { app in
+            let f = try await DisputeTests.fixture(app)
+            var officer = Browser(app)
+            _ = try await officer.login("officer")
+            _ = try await officer.get("/disputes")
+            func register(_ summary: String) async throws -> UUID {
+                let r = try await officer.post("/disputes/new", ["source": "2", "category": "02", "gridId": idText(f.t.gridA.id), "summary": summary, "p0.name": "张三", "p1.name": "李四"])
+                return try Self.redirectID(r, prefix: "/disputes/")
+            }
+            func mediating(_ summary: String) async throws -> UUID {
+                let id = try await register(summary)
+                _ = try await Self.act(&officer, id, ["action": "accept"])
+                _ = try await Self.act(&officer, id, ["action": "assign", "mediator1": idText(f.mediator1.id)])
+                return id
+            }
+            // Refused: a party clearly refuses (Art. 17); the reason is required.
+            var id = try await register("一方拒绝调解")
+            var page = try await officer.get("/disputes/\(idText(id))").body.string
+            var r = try await officer.post("/disputes/\(idText(id))/act", ["action": "reject", "version": Self.version(page)])
+            #expect(r.status == .unprocessableEntity && r.body.string.contains("原因："), "\(Self.errorText(r.body.string))")
+            page = try await Self.act(&officer, id, ["action": "reject", "reason": "partyRefuses", "note": "李四明确表示不接受调解"])
+            #expect(page.contains("不予受理") && page.contains("一方当事人明确拒绝调解"))
+            // Oral agreement: recorded content and recorder, in effect the same day.
+            id = try await mediating("口头协议")
+            r = try await officer.post("/disputes/\(idText(id))/act", ["action": "agreement", "version": Self.version(try await officer.get("/disputes/\(idText(id))").body.string), "form": "oral", "recordedContent": "双方同意各退一步"])
+            #expect(r.status == .unprocessableEntity && r.body.string.contains("口头协议缺少：记录人（调解员）"), "\(Self.errorText(r.body.string))")
+            _ = try await Self.act(&officer, id, ["action": "agreement", "form": "oral", "recordedContent": "双方同意各退一步", "recordedBy": "王调解"])
+            page = try await Self.act(&officer, id, ["action": "effect"])
+            #expect(page.contains("协议生效") && page.contains("口头协议生效") && page.contains("双方同意各退一步"))
+            // Terminated (Art. 26) with the other routes explained.
+            id = try await mediating("调解不成")
+            page = try await Self.act(&officer, id, ["action": "terminate", "reason": "failed", "note": "已告知当事人仲裁、行政、司法等其他途径"])
+            #expect(page.contains("终止调解") && page.contains("已告知仲裁、行政、司法等途径（第二十六条）"))
+            // Transferred to the police (Art. 25): the note is required.
+            id = try await mediating("出现治安因素")
+            page = try await officer.get("/disputes/\(idText(id))").body.string
+            r = try await officer.post("/disputes/\(idText(id))/act", ["action": "transfer", "version": Self.version(page)])
+            #expect(r.status == .unprocessableEntity && r.body.string.contains("说明：必填"), "\(Self.errorText(r.body.string))")
+            page = try await Self.act(&officer, id, ["action": "transfer", "note": "一方持械威胁，移交派出所"])
+            #expect(page.contains("已移交公安") && !Self.values(page, field: "action").contains("session"))
+            // Incident dispositions: invalid needs a reason; settled on site; case opened; feedback closes.
+            _ = try await officer.get("/incidents/new")
+            r = try await officer.post("/incidents/new", ["category": "00", "gridId": idText(f.t.gridA.id), "summary": "误拨"])
+            let invalid = try Self.redirectID(r, prefix: "/incidents/")
+            r = try await officer.post("/incidents/\(idText(invalid))/act", ["action": "markInvalid"])
+            #expect(r.status == .unprocessableEntity && r.body.string.contains("说明：必填"), "\(Self.errorText(r.body.string))")
+            r = try await officer.post("/incidents/\(idText(invalid))/act", ["action": "markInvalid", "note": "误拨"])
+            #expect(r.status == .seeOther)
+            #expect(try await officer.get("/incidents/\(idText(invalid))").body.string.contains("无效警情"))
+            for (category, disposition, label) in [("60", "resolveOnSite", "现场调解处置"), ("20", "openCase", "已立案")] {
+                r = try await officer.post("/incidents/new", ["category": category, "gridId": idText(f.t.gridB.id), "summary": "处置 \(disposition)"])
+                let inc = try Self.redirectID(r, prefix: "/incidents/")
+                for a in ["dispatch", "arrive", disposition] {
+                    r = try await officer.post("/incidents/\(idText(inc))/act", ["action": a, "note": "现场处理"])
+                    #expect(r.status == .seeOther, "\(a): \(Self.errorText(r.body.string))")
+                }
+                page = try await officer.get("/incidents/\(idText(inc))").body.string
+                #expect(page.contains(label) && page.contains("接警后 0 分钟到达"), "\(label)")
+                r = try await officer.post("/incidents/\(idText(inc))/act", ["action": "feedbackToCaller", "note": "已电话反馈"])
+                #expect(r.status == .seeOther)
+                page = try await officer.get("/incidents/\(idText(inc))").body.string
+                #expect(page.contains("已反馈结束") && page.contains("当前状态下没有可进行的操作"))
+                // An action the state no longer allows is refused naming both, nothing changes.
+                r = try await officer.post("/incidents/\(idText(inc))/act", ["action": "dispatch"])
+                #expect(r.status == .conflict && r.body.string.contains("当前状态“已反馈结束”下不能进行“派警”"), "\(Self.errorText(r.body.string))")
+            }
+        }
+    }
+
     @Test("access: another grid's or community's users get 404 on the pages and cannot post actions; roles without the permission cannot open the forms")
     func access() async throws {
         try await withApp { app in

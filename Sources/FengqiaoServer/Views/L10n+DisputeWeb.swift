@@ -264,7 +264,7 @@ extension L10n {
         "dw.err.mediatorRelated": ("调解员 %@ 与当事人有近亲属或利害关系，应当回避", "Mediator %@ is related to a party and is refused"),
         "dw.err.notMediator": ("调解员：所选账号不是调解员，或不负责本案所在网格、社区", "mediator: not a mediator account serving this grid or community"),
         "dw.err.noMediator": ("调解员：至少指派一名调解员（第十九条）", "mediators: assign at least one (Art. 19)"),
-        "dw.err.transition": ("当前状态“%@”下不能进行“%@”", "“%@” is not possible in state “%@”"),
+        "dw.err.transition": ("当前状态“%@”下不能进行“%@”", "In state “%@” “%@” is not possible"),
         "dw.err.level": ("已在最高层级或当前状态不能上移", "Cannot move up from this level or state"),
         "dw.err.stateSession": ("只有调解中的案件可以记录调解、拟定协议", "Sessions and agreements are recorded while mediating"),
         "dw.err.noDraft": ("没有可签署的协议草稿", "No draft agreement to sign"),

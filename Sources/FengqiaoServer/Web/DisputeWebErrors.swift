@@ -21,6 +21,8 @@ enum DisputeWebErrors {
         var state: String?
         /// Field labels of this form that differ from the common ones (e.g. "警情类别").
         var labels: [String: String] = [:]
+        /// Messages about a police incident: state and event names from the incident tables.
+        var incident = false
     }
 
     /// `template` with each `%@` replaced by the next argument.
@@ -54,8 +56,12 @@ enum DisputeWebErrors {
         return t["dw.f.\(m)"] ?? m
     }
 
-    static func stateLabel(_ raw: String, _ t: [String: String]) -> String { t["dispute.state.\(raw)"] ?? t["inc.state.\(raw)"] ?? raw }
-    static func eventLabel(_ raw: String, _ t: [String: String]) -> String { t["dispute.event.\(raw)"] ?? t["inc.event.\(raw)"] ?? raw }
+    static func stateLabel(_ raw: String, _ t: [String: String], incident: Bool = false) -> String {
+        incident ? t["inc.state.\(raw)"] ?? raw : t["dispute.state.\(raw)"] ?? raw
+    }
+    static func eventLabel(_ raw: String, _ t: [String: String], incident: Bool = false) -> String {
+        incident ? t["inc.event.\(raw)"] ?? raw : t["dispute.event.\(raw)"] ?? raw
+    }
 
     /// The message for `e` on form `form`; `nil` for `.notFound` (a 404, never a form message).
     static func inline(_ e: DomainError, form: String, t: [String: String], context c: Context = .init()) -> Inline? {
@@ -80,7 +86,7 @@ enum DisputeWebErrors {
             if r.contains("changed") { return t["dw.conflict"]! }
         case "event":
             if let m = captures(r, #"event "([A-Za-z]+)" is not allowed in state "([a-z_]+)""#) {
-                return fill(t["dw.err.transition"]!, stateLabel(m[1], t), eventLabel(m[0], t))
+                return fill(t["dw.err.transition"]!, stateLabel(m[1], t, incident: c.incident), eventLabel(m[0], t, incident: c.incident))
             }
         case "level":
             return t["dw.err.level"]!

@@ -170,7 +170,7 @@ struct IncidentWebController: RouteCollection {
             }
             return req.redirect(to: "/incidents/\(o.incident.id.uuidString.lowercased())?notice=\(notice)", redirectType: .normal)
         } catch let e as DomainError {
-            guard let inline = DisputeWebErrors.inline(e, form: "intake", t: t, context: .init(labels: Self.labels(t))) else { throw e }
+            guard let inline = DisputeWebErrors.inline(e, form: "intake", t: t, context: .init(labels: Self.labels(t), incident: true)) else { throw e }
             // Phone and ID number are not echoed back into the page.
             v["callerPhone"] = nil
             v["partyIdNumber"] = nil
@@ -291,7 +291,7 @@ struct IncidentWebController: RouteCollection {
             }
             return req.redirect(to: "/incidents/\(id.uuidString.lowercased())?notice=done", redirectType: .normal)
         } catch let e as DomainError {
-            guard let inline = DisputeWebErrors.inline(e, form: action, t: t, context: .init(labels: Self.labels(t))) else { throw e }
+            guard let inline = DisputeWebErrors.inline(e, form: action, t: t, context: .init(labels: Self.labels(t), incident: true)) else { throw e }
             _ = try await svc.incident(id, visible: p.visible)
             var shown = v
             for k in v.keys where k.hasSuffix(".idNumber") || k.hasSuffix(".phone") { shown[k] = nil }
