@@ -111,7 +111,7 @@ struct DisputeWebController: RouteCollection {
     /// Who did a timeline entry: the account's display name, "系统" for the server's own sweeps
     /// and the command line.
     static func actorLabel(_ e: DisputeTimelineEntry, _ names: [UUID: String], _ t: [String: String]) -> String {
-        guard let id = e.actorID, let n = names[id] else { return e.actorName == "system" || e.actorName.hasPrefix("cli:") ? t["dw.system"]! : e.actorName }
+        guard let id = e.actorID, let n = names[id] else { return e.actorName == "system" || e.actorName.hasPrefix("system:") || e.actorName.hasPrefix("cli:") ? t["dw.system"]! : e.actorName }
         return n
     }
 

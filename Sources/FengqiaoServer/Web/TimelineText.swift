@@ -34,7 +34,23 @@ enum TimelineText {
         (re(#"^(written|oral) (people|police)-mediation agreement"#), { c in (c[0] == "written" ? "书面" : "口头") + (c[1] == "people" ? "人民调解协议" : "治安调解协议") }),
         (re(#"^agreement effective (\S+) at ([a-z]+) level; judicial confirmation until (\S+)"#), { c in "协议于 \(c[0]) 在\(level(c[1]))层级生效；司法确认申请期限至 \(c[2])" }),
         (re(#"^applied on (\S+)"#), { c in "申请日期 \(c[0])" }),
+        // Joint handling (双推送、双盯办、双化解)
+        (re(#"^(police|governance-centre) → (police|governance-centre); \S+ due (\S+), \S+ due (\S+)(?:; owner ([^;]+))?"#), { c in
+            "\(side(c[0]))推送\(side(c[1]))联合处置；\(side(c[0]))期限 \(time(c[2]))，\(side(c[1]))期限 \(time(c[3]))" + (c[4].isEmpty ? "" : "；对方承办人 \(c[4])")
+        }),
+        (re(#"^(police|governance-centre) signed off; (?:(both sides signed off)|awaiting (.+?))(?=;|$)"#), { c in
+            "\(side(c[0]))签认化解；" + (c[1].isEmpty ? "待\(c[2].components(separatedBy: ", ").map(side).joined(separator: "、"))签认" : "双方均已签认")
+        }),
+        (re(#"^(police|governance-centre): (.*?)(?:; (?:police|governance-centre) due (\S+))?$"#), { c in
+            "\(side(c[0]))盯办：\(c[1])" + (c[2].isEmpty ? "" : "；期限 \(time(c[2]))")
+        }),
     ]
+
+    static func side(_ raw: String) -> String { JointSide(rawValue: raw)?.nameZH ?? raw }
+    static func time(_ iso: String) -> String {
+        guard let d = ISO8601DateFormatter().date(from: iso) else { return iso }
+        return ImportWebController.time(d)
+    }
 
     static let incidentRules: [Rule] = [
         (re(#"^first response: (.+) \(in-app\)$"#), { c in "先期处置：\(c[0])（站内通知）" }),
