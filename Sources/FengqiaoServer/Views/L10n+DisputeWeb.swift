@@ -13,7 +13,7 @@ extension L10n {
         "inc.priority": ("警情等级", "Priority"),
         "inc.priority.p1": ("一类警情", "Priority 1"),
         "inc.priority.p2": ("二类警情", "Priority 2"),
-        "inc.priority.p3": ("三类警情（一般案件、纠纷、求助）", "Priority 3 (minor, disputes, help)"),
+        "inc.priority.p3": ("三类警情（纠纷、求助等）", "Priority 3 (disputes, help)"),
         "inc.state": ("状态", "State"),
         "inc.place": ("地点", "Place"),
         "inc.summary": ("警情概要", "Summary"),

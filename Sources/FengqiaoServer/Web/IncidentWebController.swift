@@ -74,7 +74,7 @@ struct IncidentWebController: RouteCollection {
     static func row(_ i: IncidentRecord, place: String, _ t: [String: String]) -> Row {
         Row(
             id: i.id.uuidString.lowercased(), reported: ImportWebController.time(i.reportedAt), category: i.category.nameZH, categoryCode: i.category.rawValue,
-            priority: t["inc.priority.\(i.priority.rawValue)"].map { String($0.prefix(4)) } ?? i.priority.rawValue, state: stateLabel(i.state, t), place: place,
+            priority: t["inc.priority.\(i.priority.rawValue)"] ?? i.priority.rawValue, state: stateLabel(i.state, t), place: place,
             summary: i.summary, isRepeat: i.isRepeat, repeatOf: i.repeatOf?.uuidString.lowercased() ?? "", duplicateOf: i.duplicateOf?.uuidString.lowercased() ?? "",
             disputeId: i.disputeID?.uuidString.lowercased() ?? "")
     }
