@@ -282,6 +282,20 @@ struct DisputeWebFlowTests {
             #expect(p2.contains(#"id="repeat-of" href="/incidents/\#(idText(first))""#))
             let list = try await officer.get("/incidents").body.string
             #expect(list.contains("dw-repeat") && list.range(of: "第二次")!.lowerBound < list.range(of: "第一次")!.lowerBound, "newest first, repeat marked")
+            // The address picker searches the territory's standard addresses by words and grid.
+            let created = try await apiCall(app, .POST, "/api/v1/addresses", token: f.workerA, json: PopulationTests.addressJSON(grid: f.t.gridA.id, building: f.t.buildingA.id, room: "502"))
+            #expect(created.status == .created, "\(created.body.string)")
+            var form = try await officer.get("/incidents/new").body.string
+            #expect(form.contains("3层301室") && form.contains("3层502室"))
+            form = try await officer.get("/incidents/new?q=\(Browser.enc("阳光 502"))").body.string
+            #expect(form.contains("3层502室") && !form.contains("3层301室"), "both words must match")
+            form = try await officer.get("/incidents/new?q=\(Browser.enc("凤麓路"))&grid=\(idText(f.t.gridB.id))").body.string
+            #expect(!form.contains("凤麓路1号"), "grid B has no address")
+            form = try await officer.get("/disputes/new?q=502").body.string
+            #expect(form.contains("3层502室") && !form.contains("3层301室"))
+            var other = Browser(app)
+            _ = try await other.login("officer.other")
+            #expect(!(try await other.get("/disputes/new?q=\(Browser.enc("凤麓路"))").body.string.contains("凤麓路1号")), "another community's addresses are not offered")
         }
     }
 

@@ -30,6 +30,7 @@ struct DisputeActionWebController: RouteCollection {
         var categories: [Option]
         var grids: [Option]
         var addresses: [Option]
+        var search: AddressSearch
         var levels: [Option]
         var parties: [PartyRow]
         var flags: [Option]
@@ -80,14 +81,41 @@ struct DisputeActionWebController: RouteCollection {
         return out
     }
 
-    /// Standard addresses of the user's territory for a picker (first 500, by street order).
+    static let addressLimit = 300
+
+    /// Standard addresses of the user's territory for a picker: those matching the address
+    /// search `q` (and grid `grid`) of the page's query when given, else the first ones by street
+    /// order; at most `addressLimit`, the selected one always included.
     static func addressOptions(_ req: Request, selected: String?) async throws -> [Option] {
         let p = try req.requirePrincipal()
-        let (list, _) = try await AddressRepository().list(gridID: nil, visible: p.visible, limit: 500, offset: 0, on: req.fengqiao.store.db)
-        return list.filter { $0.status == .active }.map {
+        let db = req.fengqiao.store.db
+        let repo = AddressRepository()
+        let q = (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces)
+        let grid = req.query[String.self, at: "grid"].flatMap(UUID.init(uuidString:))
+        var list = try await repo.search(String(q.prefix(100)), gridID: grid, visible: p.visible, limit: addressLimit, on: db)
+        if let s = selected.flatMap(UUID.init(uuidString:)), !list.contains(where: { $0.id == s }),
+           let a = try? await repo.find(s, visible: p.visible, on: db), a.status == .active {
+            list.insert(a, at: 0)
+        }
+        return list.map {
             let id = $0.id.uuidString.lowercased()
             return Option(value: id, label: $0.formatted(), selected: id == selected)
         }
+    }
+
+    /// The address search box of a form page (a GET of the same page).
+    struct AddressSearch: Encodable {
+        var q: String
+        var grid: String
+        var grids: [Option]
+        var capped: Bool
+    }
+
+    static func addressSearch(_ req: Request, grids: [Option], shown: Int) -> AddressSearch {
+        let grid = req.query[String.self, at: "grid"] ?? ""
+        return AddressSearch(
+            q: String((req.query[String.self, at: "q"] ?? "").prefix(100)), grid: grid,
+            grids: grids.map { Option(value: $0.value, label: $0.label, selected: $0.value == grid) }, capped: shown >= addressLimit)
     }
 
     static func newData(_ req: Request, _ v: [String: String], error: DisputeWebErrors.Inline?) async throws -> NewData {
@@ -95,10 +123,12 @@ struct DisputeActionWebController: RouteCollection {
         let src = v["source"] ?? DisputeSource.proactiveScreening.rawValue
         let level = v["level"] ?? DisputeLevel.grid.rawValue
         let flags: [RiskTrigger] = [.threatOfViolence, .weapons, .partyUnderSpecialManagement, .priorPhysicalConflict, .largeAmount]
+        let grids = try await gridOptions(req, selected: v["gridId"])
+        let addresses = try await addressOptions(req, selected: v["addressId"])
         return NewData(
             sources: DisputeSource.allCases.map { Option(value: $0.rawValue, label: $0.nameZH, selected: $0.rawValue == src) },
             categories: DisputeCategory.allCases.map { Option(value: $0.rawValue, label: "\($0.rawValue) \($0.nameZH)", selected: $0.rawValue == v["category"]) },
-            grids: try await gridOptions(req, selected: v["gridId"]), addresses: try await addressOptions(req, selected: v["addressId"]),
+            grids: grids, addresses: addresses, search: addressSearch(req, grids: grids, shown: addresses.count),
             levels: DisputeLevel.allCases.map { Option(value: $0.rawValue, label: t["dispute.level.\($0.rawValue)"] ?? $0.nameZH, selected: $0.rawValue == level) },
             parties: partyRows(v, count: 4, t),
             flags: flags.map { Option(value: $0.rawValue, label: t["dw.trigger.\($0.rawValue)"] ?? $0.rawValue, selected: v["flag.\($0.rawValue)"] != nil) },

@@ -99,6 +99,7 @@ struct IncidentWebController: RouteCollection {
         var categories: [Option]
         var priorities: [Option]
         var addresses: [Option]
+        var search: DisputeActionWebController.AddressSearch
         var grids: [Option]
         var v: [String: String]
         var error: DisputeWebErrors.Inline?
@@ -107,11 +108,13 @@ struct IncidentWebController: RouteCollection {
     static func newData(_ req: Request, _ v: [String: String], error: DisputeWebErrors.Inline?) async throws -> NewData {
         let t = Page.t(req)
         let priority = v["priority"] ?? IncidentPriority.p3.rawValue
+        let grids = try await DisputeActionWebController.gridOptions(req, selected: v["gridId"])
+        let addresses = try await DisputeActionWebController.addressOptions(req, selected: v["addressId"])
         return NewData(
             categories: IncidentCategory.allCases.map { Option(value: $0.rawValue, label: "\($0.rawValue) \($0.nameZH)", selected: $0.rawValue == v["category"]) },
             priorities: IncidentPriority.allCases.map { Option(value: $0.rawValue, label: t["inc.priority.\($0.rawValue)"] ?? $0.rawValue, selected: $0.rawValue == priority) },
-            addresses: try await DisputeActionWebController.addressOptions(req, selected: v["addressId"]),
-            grids: try await DisputeActionWebController.gridOptions(req, selected: v["gridId"]),
+            addresses: addresses, search: DisputeActionWebController.addressSearch(req, grids: grids, shown: addresses.count),
+            grids: grids,
             v: Dictionary(uniqueKeysWithValues: ["reportedAt", "lon", "lat", "callerName", "summary"].map { ($0, v[$0] ?? "") }), error: error)
     }
 
