@@ -370,6 +370,31 @@ struct DisputeWebFlowTests {
         }
     }
 
+    @Test("marks recorded at the same moment by two users are all kept (the draft is read and written under the case's lock)")
+    func concurrentMarks() async throws {
+        try await withApp { app in
+            let f = try await DisputeTests.fixture(app)
+            var officer = Browser(app)
+            _ = try await officer.login("officer")
+            _ = try await officer.get("/disputes")
+            let r = try await officer.post("/disputes/new", ["source": "1", "category": "02", "gridId": idText(f.t.gridA.id), "summary": "同时签字", "p0.name": "张三", "p1.name": "李四", "p2.name": "王五"])
+            let id = try Self.redirectID(r, prefix: "/disputes/")
+            _ = try await Self.act(&officer, id, ["action": "accept"])
+            _ = try await Self.act(&officer, id, ["action": "assign", "mediator1": idText(f.mediator1.id)])
+            _ = try await Self.act(&officer, id, Self.agreement)
+            let parties = try json(try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))", token: f.officer), as: DisputeTests.DetailOut.self).parties.map(\.id)
+            let path = "/api/v1/disputes/\(idText(id))/agreement/sign"
+            async let a = apiCall(app, .POST, path, token: f.mediator1Token, json: #"{"partyId":"\#(idText(parties[0]))","mark":"signed"}"#)
+            async let b = apiCall(app, .POST, path, token: f.officer, json: #"{"partyId":"\#(idText(parties[1]))","mark":"sealed"}"#)
+            async let c = apiCall(app, .POST, path, token: f.mediator1Token, json: #"{"partyId":"\#(idText(parties[2]))","mark":"fingerprinted"}"#)
+            async let d = apiCall(app, .POST, path, token: f.officer, json: #"{"mediatorSignature":"王调解","committeeSeal":true}"#)
+            let results = try await [a, b, c, d]
+            #expect(results.allSatisfy { $0.status == .ok }, "\(results.map(\.status))")
+            let after = try json(try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))", token: f.officer), as: DisputeTests.DetailOut.self)
+            #expect(after.agreement?.missingForEffect == [], "\(after.agreement?.missingForEffect ?? [])")
+        }
+    }
+
     @Test("access: another grid's or community's users get 404 on the pages and cannot post actions; roles without the permission cannot open the forms")
     func access() async throws {
         try await withApp { app in
