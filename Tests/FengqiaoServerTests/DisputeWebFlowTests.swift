@@ -392,6 +392,13 @@ struct DisputeWebFlowTests {
             #expect(results.allSatisfy { $0.status == .ok }, "\(results.map(\.status))")
             let after = try json(try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))", token: f.officer), as: DisputeTests.DetailOut.self)
             #expect(after.agreement?.missingForEffect == [], "\(after.agreement?.missingForEffect ?? [])")
+            // Changing the draft afterwards asks for every mark again.
+            var changed = Self.agreement
+            changed["agreedContent"] = "张三22时后不再制造噪音"
+            let page = try await Self.act(&officer, id, changed)
+            #expect(page.contains("修改已签署的协议草稿后") || page.contains("尚缺"))
+            let redo = try json(try await apiCall(app, .GET, "/api/v1/disputes/\(idText(id))", token: f.officer), as: DisputeTests.DetailOut.self)
+            #expect(redo.agreement?.missingForEffect.count == 5, "\(redo.agreement?.missingForEffect ?? [])")
         }
     }
 

@@ -175,6 +175,7 @@ extension L10n {
         "dw.f.mediatorSignature": ("调解员签名", "Mediator's signature"),
         "dw.f.committeeSeal": ("调解委员会印章", "Committee seal"),
         "dw.saveAgreement": ("保存协议草稿", "Save the draft"),
+        "dw.resignHint": ("修改已签署的协议草稿后，各方须重新签名、盖章或按指印。", "After the draft is changed, every mark must be given again."),
         "dw.sign": ("签名、盖章、按指印", "Signatures, seals, fingerprints"),
         "dw.mark": ("方式", "Mark"),
         "dw.mark.signed": ("签名", "Signed"),

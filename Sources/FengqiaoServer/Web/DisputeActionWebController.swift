@@ -415,14 +415,12 @@ struct DisputeActionWebController: RouteCollection {
             case "agreement":
                 try await Self.checkVersion(req, id, v, access: access)
                 let form = MediationAgreement.Form(rawValue: v["form"] ?? "") ?? .written
-                // Marks already recorded on the draft are kept when its contents are edited.
-                let existing = try await svc.disputes.agreement(id, on: req.fengqiao.store.db)?.agreement
-                let keep = existing?.form == form ? existing : nil
+                // A changed draft is signed afresh: marks given to the earlier text do not carry over.
                 let a = MediationAgreement(
                     form: form, kind: .people, partiesInformation: Self.text(v, "partiesInformation"), facts: Self.text(v, "facts"),
                     disputedMatters: Self.text(v, "disputedMatters"), responsibilities: Self.text(v, "responsibilities"), agreedContent: Self.text(v, "agreedContent"),
                     performanceManner: Self.text(v, "performanceManner"), performanceDeadline: try Self.date(v, "performanceDeadline"),
-                    partyMarks: keep?.partyMarks ?? [:], mediatorSignature: keep?.mediatorSignature, committeeSeal: keep?.committeeSeal ?? false,
+                    partyMarks: [:], mediatorSignature: nil, committeeSeal: false,
                     recordedContent: Self.text(v, "recordedContent"), recordedBy: Self.text(v, "recordedBy"))
                 _ = try await svc.saveAgreement(id, a, actor: actor, access: access)
             case "sign":
