@@ -452,6 +452,11 @@ struct DisputeWebFlowTests {
             #expect(!(try await mediator.get("/").body.string.contains(#"href="/incidents""#)))
             #expect(try await mediator.get("/disputes/\(idText(id))").status == .notFound)
             #expect(try await mediator.post("/disputes/\(idText(id))/act", ["action": "accept", "version": "1"]).status == .notFound)
+            // A mediator may register (dispute:write) but sees only assigned cases: back to the list with a notice.
+            #expect(!(try await mediator.get("/disputes").body.string.contains(#"href="/disputes/new""#)))
+            let reg = try await mediator.post("/disputes/new", ["source": "2", "category": "02", "gridId": idText(f.t.gridA.id), "summary": "调解员登记", "p0.name": "张三"])
+            #expect(reg.status == .seeOther && location(reg) == "/disputes?notice=registeredUnassigned")
+            #expect(try await mediator.get("/disputes?notice=registeredUnassigned").body.string.contains("待受理后指派调解员"))
             // Without the CSRF token a form post is refused.
             #expect(try await officer.post("/disputes/\(idText(id))/act", ["action": "accept", "version": "1"], csrf: false).status == .forbidden)
         }

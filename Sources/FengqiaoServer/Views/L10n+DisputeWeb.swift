@@ -203,6 +203,7 @@ extension L10n {
         "dw.incidents": ("关联警情", "Linked incidents"),
         "dw.version": ("版本", "version"),
         "dw.notice.registered": ("矛盾纠纷已登记。", "Dispute registered."),
+        "dw.notice.registeredUnassigned": ("矛盾纠纷已登记，待受理后指派调解员；指派给您后即出现在“我承办的案件”中。", "Dispute registered; it appears in your cases once assigned to you."),
         "dw.notice.converted": ("警情已转为矛盾纠纷，请受理。", "The incident is now a dispute; accept it."),
         "dw.notice.done": ("已保存。", "Saved."),
         "dw.system": ("系统", "System"),

@@ -167,6 +167,8 @@ struct DisputeActionWebController: RouteCollection {
         let v = PopulationWebController.values(req)
         do {
             let view = try await DisputeAPIController.service(req).register(try Self.registerInput(v, partyCount: 4), actor: req.actor, access: DisputeService.access(p))
+            // A mediator sees only the cases assigned to them: back to the list, which says so.
+            if p.role == .mediator { return req.redirect(to: "/disputes?notice=registeredUnassigned", redirectType: .normal) }
             return req.redirect(to: "/disputes/\(view.dispute.id.uuidString.lowercased())?notice=registered", redirectType: .normal)
         } catch let e as DomainError {
             guard let inline = DisputeWebErrors.inline(e, form: "register", t: t) else { throw e }

@@ -34,6 +34,7 @@ struct DisputeWebController: RouteCollection {
         /// 我的待办 (DisputeStatisticsWebController.worklist).
         var worklist: DisputeStatisticsWebController.WorklistData?
         var canRegister: Bool = false
+        var notice: String?
     }
 
     struct PartyRow: Encodable { var name: String; var role: String; var idNumber: String; var phone: String }
@@ -74,7 +75,9 @@ struct DisputeWebController: RouteCollection {
         let t = Page.t(req)
         let (items, total) = try await DisputeAPIController.service(req).list(access: DisputeService.access(p), state: nil, limit: 200, offset: 0)
         let work = try await DisputeStatisticsWebController.worklist(req, principal: p)
-        return try await Page.render(req, "disputes", ListData(rows: items.map { Self.row($0, t) }, total: total, worklist: work, canRegister: p.has(.disputeWrite)), title: t["dispute.title"]!)
+        return try await Page.render(req, "disputes", ListData(
+            rows: items.map { Self.row($0, t) }, total: total, worklist: work, canRegister: p.has(.disputeWrite) && p.role != .mediator,
+            notice: req.query[String.self, at: "notice"].flatMap { t["dw.notice.\($0)"] }), title: t["dispute.title"]!)
     }
 
     func detail(_ req: Request) async throws -> Response {
