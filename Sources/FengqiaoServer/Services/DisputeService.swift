@@ -480,39 +480,37 @@ public struct DisputeService: Sendable {
     }
 
     /// Adds a mark to the draft: a party signs/seals/fingerprints, the mediator signs, or the
-    /// committee seal is applied.
+    /// committee seal is applied. The draft is read and written in one transaction under the
+    /// dispute's lock, so marks recorded at the same time by two users are both kept.
     public func sign(_ id: UUID, _ i: SignInput, actor: Actor, access: DisputeAccess) async throws -> DisputeAgreementRecord {
         let now = settings.clock()
-        let d = try await disputes.find(id, access: access, on: app.store.db)
-        guard d.state == .mediating, var rec = try await disputes.agreement(id, on: app.store.db) else {
-            throw DomainError.conflict(field: "agreement", reason: "no draft agreement to sign in state \"\(d.state.rawValue)\"")
-        }
+        _ = try await disputes.find(id, access: access, on: app.store.db)
         try DisputeTextLimits.check(i.mediatorSignature, field: "mediatorSignature", max: DisputeTextLimits.name)
-        var what: [String] = []
         if let p = i.partyId {
             guard try await disputes.parties(id, on: app.store.db).contains(where: { $0.id == p }) else {
                 throw DomainError.invalidField(field: "partyId", reason: "is not a party to this dispute")
             }
-            rec.agreement.partyMarks[Self.idText(p)] = i.mark ?? .signed
-            what.append("party \(Self.idText(p)) \((i.mark ?? .signed).rawValue)")
         }
-        if let m = Self.text(i.mediatorSignature) {
-            rec.agreement.mediatorSignature = m
-            what.append("mediator signed")
-        }
-        if i.committeeSeal == true {
-            rec.agreement.committeeSeal = true
-            what.append("committee seal")
-        }
+        var what: [String] = []
+        if let p = i.partyId { what.append("party \(Self.idText(p)) \((i.mark ?? .signed).rawValue)") }
+        if Self.text(i.mediatorSignature) != nil { what.append("mediator signed") }
+        if i.committeeSeal == true { what.append("committee seal") }
         if what.isEmpty { throw DomainError.invalidField(field: "partyId", reason: "give partyId, mediatorSignature or committeeSeal") }
-        let out = rec
         let marks = what.joined(separator: ", ")
-        try await app.store.write { [app, disputes] db in
-            try await disputes.saveAgreement(out, disputeID: id, on: db, now: now)
+        return try await app.store.write { [app, disputes] db in
+            try await DisputeJointRepository().lockDispute(id, on: db)
+            guard let d = try await disputes.find(id, on: db) else { throw DomainError.notFound(kind: "dispute") }
+            guard d.state == .mediating, var rec = try await disputes.agreement(id, on: db) else {
+                throw DomainError.conflict(field: "agreement", reason: "no draft agreement to sign in state \"\(d.state.rawValue)\"")
+            }
+            if let p = i.partyId { rec.agreement.partyMarks[Self.idText(p)] = i.mark ?? .signed }
+            if let m = Self.text(i.mediatorSignature) { rec.agreement.mediatorSignature = m }
+            if i.committeeSeal == true { rec.agreement.committeeSeal = true }
+            try await disputes.saveAgreement(rec, disputeID: id, on: db, now: now)
             try await disputes.appendTimeline(id, at: now, actorID: actor.id, actorName: actor.name, kind: "agreementSigned", stateAfter: d.state, detail: marks, on: db)
-            _ = try await app.audit.append(actor.draft(.update, objectType: "mediation-agreement", objectID: Self.idText(out.id), fields: ["marks"], detail: marks), on: db)
+            _ = try await app.audit.append(actor.draft(.update, objectType: "mediation-agreement", objectID: Self.idText(rec.id), fields: ["marks"], detail: marks), on: db)
+            return rec
         }
-        return out
     }
 
     // MARK: Police incidents

@@ -460,7 +460,7 @@ enum L10n {
     /// The whole table in one language, for templates (`#(t["login.title"])`).
     static func dictionary(_ lang: Lang) -> [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in table.merging(hazardTable, uniquingKeysWith: { a, _ in a }).merging(notificationTable, uniquingKeysWith: { a, _ in a }).merging(disputeStatsTable, uniquingKeysWith: { a, _ in a }) { out[k] = lang == .zh ? v.zh : v.en }
+        for (k, v) in table.merging(hazardTable, uniquingKeysWith: { a, _ in a }).merging(notificationTable, uniquingKeysWith: { a, _ in a }).merging(disputeStatsTable, uniquingKeysWith: { a, _ in a }).merging(disputeWebTable, uniquingKeysWith: { a, _ in a }) { out[k] = lang == .zh ? v.zh : v.en }
         return out
     }
 

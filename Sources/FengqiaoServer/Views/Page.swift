@@ -57,6 +57,7 @@ enum Page {
             if p.has(.territoryRead) { nav.append(Nav(href: "/territories", label: tt["nav.territories"]!)) }
             if p.has(.personRead) { nav.append(Nav(href: "/population", label: tt["pop.nav"]!)) }
             if p.has(.disputeRead) { nav.append(Nav(href: "/disputes", label: tt["nav.disputes"]!)) }
+            if p.has(.incidentRead) { nav.append(Nav(href: "/incidents", label: tt["nav.incidents"]!)) }
             if p.has(.eventRead) { nav.append(Nav(href: "/hazards", label: tt["nav.hazards"]!)) }
             if p.has(.eventRead) && (p.has(.eventManage) || p.has(.eventSupervise)) { nav.append(Nav(href: "/hazards/statistics", label: tt["nav.hazardStats"]!)) }
             if p.has(.subsidyClaim) || p.has(.subsidyReview) { nav.append(Nav(href: "/subsidies", label: tt["nav.subsidies"]!)) }

@@ -12,6 +12,8 @@ struct DisputeWebController: RouteCollection {
         routes.get("disputes", ":id", access: .permission(.disputeRead), use: detail)
         routes.post("disputes", ":id", "claim", access: .permission(.subsidyClaim), use: claim)
         try DisputeJointWebController().boot(routes: routes)
+        try DisputeActionWebController().boot(routes: routes)
+        try IncidentWebController().boot(routes: routes)
     }
 
     struct Row: Encodable {
@@ -31,6 +33,8 @@ struct DisputeWebController: RouteCollection {
         var total: Int
         /// 我的待办 (DisputeStatisticsWebController.worklist).
         var worklist: DisputeStatisticsWebController.WorklistData?
+        var canRegister: Bool = false
+        var notice: String?
     }
 
     struct PartyRow: Encodable { var name: String; var role: String; var idNumber: String; var phone: String }
@@ -48,6 +52,11 @@ struct DisputeWebController: RouteCollection {
         var canClaim: Bool
         var claimNotice: String?
         var claimError: String?
+        /// The action forms the state and the user allow (`DisputeActionWebController`).
+        var actions: DisputeActionWebController.Panel
+        /// After a successful action (POST-redirect-GET): what was done.
+        var notice: String?
+        var canRegister: Bool
     }
 
     static func stateLabel(_ s: DisputeState, _ t: [String: String]) -> String { t["dispute.state.\(s.rawValue)"] ?? s.rawValue }
@@ -66,7 +75,9 @@ struct DisputeWebController: RouteCollection {
         let t = Page.t(req)
         let (items, total) = try await DisputeAPIController.service(req).list(access: DisputeService.access(p), state: nil, limit: 200, offset: 0)
         let work = try await DisputeStatisticsWebController.worklist(req, principal: p)
-        return try await Page.render(req, "disputes", ListData(rows: items.map { Self.row($0, t) }, total: total, worklist: work), title: t["dispute.title"]!)
+        return try await Page.render(req, "disputes", ListData(
+            rows: items.map { Self.row($0, t) }, total: total, worklist: work, canRegister: p.has(.disputeWrite) && p.role != .mediator,
+            notice: req.query[String.self, at: "notice"].flatMap { t["dw.notice.\($0)"] }), title: t["dispute.title"]!)
     }
 
     func detail(_ req: Request) async throws -> Response {
@@ -74,22 +85,37 @@ struct DisputeWebController: RouteCollection {
     }
 
     /// The case page; `jointError` shows a refused joint-handling or print form.
-    static func renderDetail(_ req: Request, id: UUID, jointError: String? = nil, claimError: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    static func renderDetail(
+        _ req: Request, id: UUID, jointError: String? = nil, claimError: String? = nil, actionError: DisputeWebErrors.Inline? = nil, values: [String: String] = [:],
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         let p = try req.requirePrincipal()
         let t = Page.t(req)
         let svc = DisputeAPIController.service(req)
         let v = try await svc.get(id, actor: req.actor, access: DisputeService.access(p))
         let timeline = try await svc.timeline(id, access: DisputeService.access(p))
+        let names = try await svc.displayNames(Set(timeline.compactMap(\.actorID)))
+        let zh = Page.lang(req) == .zh
+        let partyNames = Dictionary(v.parties.map { ($0.id.uuidString.lowercased(), $0.name) }, uniquingKeysWith: { a, _ in a })
         let data = DetailData(
             d: Self.row(v.dispute, t), source: v.dispute.source.nameZH,
             parties: v.parties.map { PartyRow(name: $0.name, role: t["dispute.party.\($0.role.rawValue)"] ?? $0.role.rawValue, idNumber: $0.idNumber.map(Masking.idNumber) ?? "", phone: $0.phone?.masked ?? "") },
             mediators: v.mediators.map(\.name).joined(separator: "、"), settledLevel: v.dispute.settledLevel.map { Self.levelLabel($0, t) } ?? "",
             confirmationDeadline: v.judicialConfirmationDeadline?.description ?? "",
-            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: $0.actorName, kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: $0.detail ?? "") },
+            timeline: timeline.map { TimelineRow(at: ImportWebController.time($0.at), actor: Self.actorLabel($0, names, t), kind: t["dispute.event.\($0.kind)"] ?? $0.kind, state: Self.stateLabel($0.stateAfter, t), detail: TimelineText.dispute($0.detail, zh: zh, parties: partyNames)) },
             joint: try await DisputeJointWebController.panel(req, v, error: jointError),
             canClaim: try await Self.canClaim(req, p, v.dispute, mediators: v.mediators.map(\.accountID), actors: timeline.compactMap(\.actorID)),
-            claimNotice: req.query[String.self, at: "notice"] == "claimed" ? t["hz.claimed"] : nil, claimError: claimError)
+            claimNotice: req.query[String.self, at: "notice"] == "claimed" ? t["hz.claimed"] : nil, claimError: claimError,
+            actions: try await DisputeActionWebController.panel(req, v, error: actionError, values: values),
+            notice: actionError == nil ? req.query[String.self, at: "notice"].flatMap { t["dw.notice.\($0)"] } : nil, canRegister: p.has(.disputeWrite))
         return try await Page.render(req, "dispute", data, title: "\(t["dispute.title"]!) · \(v.dispute.summary)", status: status)
+    }
+
+    /// Who did a timeline entry: the account's display name, "系统" for the server's own sweeps
+    /// and the command line.
+    static func actorLabel(_ e: DisputeTimelineEntry, _ names: [UUID: String], _ t: [String: String]) -> String {
+        guard let id = e.actorID, let n = names[id] else { return e.actorName == "system" || e.actorName.hasPrefix("system:") || e.actorName.hasPrefix("cli:") ? t["dw.system"]! : e.actorName }
+        return n
     }
 
     /// Whether the caller may claim the case's subsidy now (§4.4): a claimant role, the case

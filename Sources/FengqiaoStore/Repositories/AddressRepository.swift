@@ -82,6 +82,34 @@ public struct AddressRepository: Sendable {
         return (try rows.map(Self.decode), total)
     }
 
+    /// Active addresses in the visible grids (optionally one grid) whose elements contain every
+    /// whitespace-separated term of `text` (each term in the street, doorplate, estate, building,
+    /// unit, floor or room), in the order of `list`; at most `limit`. `%`, `_` and `\\` in a term are
+    /// taken literally (dropped). For pickers (警情 intake, dispute registration).
+    public func search(_ text: String, gridID: UUID?, visible v: VisibleTerritory, limit: Int, on db: any Database) async throws -> [StandardAddress] {
+        let sql = db as! any SQLDatabase
+        var grids: [UUID]? = v.gridIDs.map(Array.init)
+        if let g = gridID {
+            guard v.canSee(grid: g) else { return [] }
+            grids = [g]
+        }
+        if let grids, grids.isEmpty { return [] }
+        let terms = text.split(whereSeparator: \.isWhitespace).map { String($0.filter { $0 != "%" && $0 != "_" && $0 != "\\" }) }.filter { !$0.isEmpty }.prefix(5)
+        var q = sql.select().columns(Self.columns.map { SQLColumn($0) }).from("standard_addresses").where("status", .equal, SQLBind(StandardAddress.Status.active.rawValue))
+        if let grids { q = q.where("grid_id", .in, SQLBind.group(grids)) }
+        for term in terms {
+            let pattern = "%\(term)%"
+            q = q.where {
+                $0.where("street", .like, SQLBind(pattern)).orWhere("doorplate", .like, SQLBind(pattern)).orWhere("estate_name", .like, SQLBind(pattern))
+                    .orWhere("building", .like, SQLBind(pattern)).orWhere("unit", .like, SQLBind(pattern)).orWhere("floor", .like, SQLBind(pattern))
+                    .orWhere("room", .like, SQLBind(pattern))
+            }
+        }
+        let rows = try await q.orderBy("street").orderBy("doorplate").orderBy("building").orderBy("unit").orderBy("floor").orderBy("room").orderBy("id")
+            .limit(limit).all()
+        return try rows.map(Self.decode)
+    }
+
     static func decode(_ r: any SQLRow) throws -> StandardAddress {
         StandardAddress(
             id: try r.decode(column: "id", as: UUID.self), divisionCode12: try r.decode(column: "division_code12", as: String?.self),

@@ -110,6 +110,22 @@ public struct IncidentRepository: Sendable {
         return try decode(r)
     }
 
+    /// Incidents in the visible grids, newest first (`(grid_id, reported_at)` /
+    /// `(community_id, reported_at)` indexes), with the total before paging.
+    public func list(visible: VisibleTerritory, limit: Int, offset: Int, on db: any Database) async throws -> ([IncidentRecord], Int) {
+        let sql = db as! any SQLDatabase
+        if let g = visible.gridIDs, g.isEmpty { return ([], 0) }
+        func filtered<B: SQLPredicateBuilder>(_ b: B) -> B {
+            if let g = visible.gridIDs { _ = b.where("grid_id", .in, SQLBind.group(Array(g))) }
+            return b
+        }
+        let total = try await filtered(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("police_incidents"))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let rows = try await filtered(sql.select().columns(Self.columns.map { SQLColumn($0) }).from("police_incidents"))
+            .orderBy("reported_at", .descending).orderBy("id", .descending).limit(limit).offset(offset).all()
+        return (try rows.map(decode), total)
+    }
+
     /// Incidents of a dispute, oldest first.
     public func forDispute(_ disputeID: UUID, on db: any Database) async throws -> [IncidentRecord] {
         let sql = db as! any SQLDatabase
