@@ -391,6 +391,9 @@ struct DisputeJointTests {
             let workerA = try await app.fengqiao.accounts.find(username: "worker.a", on: app.fengqiao.store.db)
             let notified = try await Self.count(app, "notifications", [("account_id", try #require(workerA?.id)), ("kind", "incident.firstResponse")])
             #expect(notified == 1)
+            // The notification opens the incident page, not the API.
+            let links = try await app.fengqiao.store.sql.raw("SELECT link FROM notifications WHERE kind = 'incident.firstResponse'").all().map { try $0.decode(column: "link", as: String.self) }
+            #expect(links == ["/incidents/\(idText(inc.id))"])
             r = try await apiCall(app, .GET, "/api/v1/incidents/\(idText(inc.id))/timeline", token: f.otherOfficer)
             #expect(r.status == .notFound)
             // Dispatch to an officer of another community is refused; then the designated officer.

@@ -134,6 +134,25 @@ public struct DemoCommunity: Sendable {
                     location: GeoPoint(lon: c.lon + Double(b) * 0.0003, lat: c.lat - Double(b) * 0.0002).rounded))
             }
         }
+        // Standard addresses (GA/T 2000.32 order: street, doorplate, building, unit, floor, room):
+        // in every building two units, floors 1–2, rooms 01–02, so incidents and residents can be
+        // placed at an address at once (a repeat call from the same address is linked, §3.7.3).
+        var addresses: [StandardAddress] = []
+        var perGrid: [UUID: Int] = [:]
+        for b in buildings {
+            let k = perGrid[b.gridID, default: 0]
+            perGrid[b.gridID] = k + 1
+            let n = grids.firstIndex { $0.id == b.gridID }!
+            for unit in 1...2 {
+                for floor in 1...2 {
+                    for room in 1...2 {
+                        addresses.append(StandardAddress(
+                            street: "演示路", doorplate: "\(n * 10 + k + 1)号", building: "\(n + 1)-\(k + 1)栋",
+                            unit: "\(unit)单元", floor: "\(floor)", room: "\(floor)0\(room)", gridID: b.gridID, buildingID: b.id))
+                    }
+                }
+            }
+        }
         let station = PoliceStation(id: stationID, name: "凤麓派出所（演示）", divisionCode: "530481001", address: "澄江市凤麓街道")
         let community = Community(id: communityID, stationID: stationID, name: "仪凤社区（演示）", townshipCode: "530481001", divisionCode12: nil)
 
@@ -173,6 +192,7 @@ public struct DemoCommunity: Sendable {
         }
         let cipher = app.cipher
         let toSave = (station, community, groups, grids, buildings)
+        let demoAddresses = addresses
         let entries = hashed
         let gridIDs = grids.map(\.id)
         let hook = webhook.map { ($0.url, cipher.seal($0.secret)) }
@@ -186,6 +206,9 @@ public struct DemoCommunity: Sendable {
             for g in toSave.2 { try await app.territories.save(g, on: db) }
             for g in toSave.3 { try await app.territories.save(g, on: db) }
             for b in toSave.4 { try await app.territories.save(b, on: db) }
+            let created = try await app.audit.append(actor.draft(.create, objectType: "address", fields: ["street", "doorplate", "building", "unit", "floor", "room"],
+                                                                 detail: "demo community: \(demoAddresses.count) standard addresses"), on: db)
+            try await AddressRepository().insert(demoAddresses, createdAuditSeq: created.seq, on: db)
             var property: [Int: UUID] = [:]
             for (p, hash, secret) in entries {
                 let u = try await app.accounts.create(username: p.username, displayName: p.name, role: p.role, scope: p.scope, passwordHash: hash, mustChangePassword: false, on: db)
@@ -208,7 +231,7 @@ public struct DemoCommunity: Sendable {
                 }
             }
             for t in Self.tariff { try await repo.addTariff(t, on: db) }
-            _ = try await app.audit.append(actor.draft(.create, objectType: "community", objectID: communityID.uuidString.lowercased(), detail: "demo community loaded: 13 groups, 20 grids, \(toSave.4.count) buildings, \(entries.count) accounts, \(mapped) responsible-contact mappings\(hook == nil ? "" : " with a webhook"), \(Self.tariff.count) subsidy tariff rows"), on: db)
+            _ = try await app.audit.append(actor.draft(.create, objectType: "community", objectID: communityID.uuidString.lowercased(), detail: "demo community loaded: 13 groups, 20 grids, \(toSave.4.count) buildings, \(demoAddresses.count) standard addresses, \(entries.count) accounts, \(mapped) responsible-contact mappings\(hook == nil ? "" : " with a webhook"), \(Self.tariff.count) subsidy tariff rows"), on: db)
         }
         return Result(communityID: communityID, grids: grids.count, buildings: buildings.count, accounts: plans.count, credentials: credentials)
     }

@@ -278,7 +278,7 @@ extension DisputeService {
         let officers = try await jointStore.accounts(role: .communityPoliceOfficer, territoryID: rec.communityID, on: db)
         try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: actor.id, actorName: actor.name, kind: "received",
                                                     detail: "\(rec.category.rawValue) \(rec.category.nameZH), \(rec.priority.rawValue)", on: db)
-        let link = "/api/v1/incidents/\(Self.idText(rec.id))"
+        let link = "/incidents/\(Self.idText(rec.id))"  // the incident page (警情)
         if workers.isEmpty {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "noGridWorker", detail: "no grid worker serves this grid", on: db)
         }
