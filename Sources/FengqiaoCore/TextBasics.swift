@@ -21,8 +21,25 @@ extension StringProtocol {
     /// The text without leading and trailing white space, line breaks included (Unicode
     /// White_Space: what `trimmingCharacters(in: .whitespacesAndNewlines)` removes).
     public var trimmed: String {
+        // Fast path (nearly every cell of an import): the first and last scalars are not white
+        // space and the last one cannot extend a grapheme (below U+0300, or a CJK ideograph), so
+        // no Character at either end is white space — no grapheme walk, no property lookups.
+        let scalars = unicodeScalars
+        if let f = scalars.first, let l = scalars.last, !Self.isWhiteSpace(f), !Self.isWhiteSpace(l),
+           l.value < 0x300 || (0x3400...0x9FFF).contains(l.value) {
+            return String(self)
+        }
         guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
         return String(self[first...last])
+    }
+
+    /// Unicode White_Space (PropList.txt): the property `Character.isWhitespace` tests on a
+    /// character's first scalar.
+    static func isWhiteSpace(_ u: Unicode.Scalar) -> Bool {
+        switch u.value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
     }
 }
 
