@@ -37,6 +37,14 @@ struct ImportCSVReaderTests {
         #expect(rows[3].problems.first?.description == "line 4: 4 columns where the header has 3")
     }
 
+    @Test("a text cell starting with = is a formula cell (CSV injection), reported with its reference; = alone and a later = are data")
+    func formulaText() throws {
+        let rows = try read("姓名,备注,电话\n\"=HYPERLINK(\"\"http://x\"\")\",ok,+8613800138000\n张三,=,a=b\n")
+        #expect(rows[1].problems == [ImportCellProblem(line: 2, column: 1, reason: .formulaCell)])
+        #expect(rows[1].problems.first?.description == "cell A2: formula cells are not imported; paste values")
+        #expect(rows[2].problems.isEmpty)
+    }
+
     @Test("a truncated file (quote never closed) is an error naming the line the field starts on")
     func truncated() {
         let error = ImportFixtures.importError { _ = try ImportFixtures.rows(ImportFixtures.url("truncated.csv")) }

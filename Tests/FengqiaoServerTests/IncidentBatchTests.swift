@@ -44,6 +44,19 @@ struct IncidentBatchTests {
                 """#)
             #expect(r.status == .created, "\(r.body.string)")
             let disputeID = try #require(try json(r, as: DisputeTests.IncidentEventOut.self).dispute?.dispute.id)
+            // Wrongly typed values refuse their entry only, named in the API's terms.
+            let typed = "{\"incidents\":[" + [
+                #"{"category":"80","priority":"p9","gridId":"\#(idText(f.t.gridA.id))"}"#,
+                #"{"category":"80","gridId":"not-a-uuid"}"#,
+                #"{"category":80,"gridId":"\#(idText(f.t.gridA.id))"}"#,
+            ].joined(separator: ",") + "]}"
+            r = try await apiCall(app, .POST, "/api/v1/incidents/batch", token: f.officer, json: typed)
+            #expect(r.status == .ok, "\(r.body.string)")
+            let refused = try json(r, as: BatchOut.self)
+            #expect(refused.stored == 0 && refused.results.map(\.status) == [422, 422, 422])
+            #expect(refused.results.map { $0.problem?.field ?? "" } == ["incidents[0].priority", "incidents[1].gridId", "incidents[2].category"])
+            #expect(refused.results[0].problem?.reason == "is not one of the allowed values" && refused.results[1].problem?.reason == "is not a valid UUID")
+            #expect(!r.body.string.contains("IncidentPriority") && !r.body.string.contains("Cannot initialize"))
             let batch = "{\"incidents\":[" + [
                 Self.entry(address: f.addressA, phone: "13900000002", at: now.addingTimeInterval(-2 * 86_400)),
                 Self.entry(address: f.addressA, phone: "13900000009", at: now.addingTimeInterval(-2 * 86_400 + 60), category: "9Z"),

@@ -283,7 +283,16 @@ struct DisputeAPIController: RouteCollection {
         return try JSONOut.response(IncidentDTO(o.incident, outcome: o), status: .created, location: "/api/v1/incidents/\(o.incident.id.uuidString.lowercased())")
     }
 
-    struct IncidentBatchIn: Decodable { var incidents: [PoliceIncidentInput]? }
+    struct IncidentBatchIn: Decodable { var incidents: [IncidentBatchEntry]? }
+    /// One entry of a batch, decoded on its own: a wrongly typed value (`"priority": "p9"`, a
+    /// malformed UUID, a number where a string belongs) refuses that entry, not the batch.
+    struct IncidentBatchEntry: Decodable {
+        var input: PoliceIncidentInput?
+        var problem: (field: String, reason: String)?
+        init(from decoder: any Decoder) throws {
+            do { input = try PoliceIncidentInput(from: decoder) } catch let e as DecodingError { problem = ProblemMiddleware.describe(e) }
+        }
+    }
     struct IncidentBatchProblem: Encodable { var field: String; var reason: String }
     struct IncidentBatchResult: Encodable { var index: Int; var status: Int; var incident: IncidentDTO?; var problem: IncidentBatchProblem? }
     struct IncidentBatchOut: Encodable { var stored: Int; var refused: Int; var results: [IncidentBatchResult] }
@@ -297,14 +306,24 @@ struct DisputeAPIController: RouteCollection {
         guard let inputs = try JSONIn.decode(IncidentBatchIn.self, req).incidents else {
             throw DomainError.invalidField(field: "incidents", reason: "is required (a list of incidents)")
         }
-        let items = try await Self.service(req).receiveIncidents(inputs, actor: req.actor, visible: p.visible)
+        guard !inputs.isEmpty else { throw DomainError.invalidField(field: "incidents", reason: "is empty") }
+        // Entries that decoded go to the service (which checks the batch size and each entry);
+        // the others are refused here with the field their decoding named.
+        let decoded = inputs.enumerated().compactMap { n, e in e.input.map { (n, $0) } }
+        let items = try await Self.service(req).receiveIncidents(decoded.map(\.1), actor: req.actor, visible: p.visible, count: inputs.count)
         var results: [IncidentBatchResult] = []
-        for (n, item) in items.enumerated() {
+        for (n, e) in inputs.enumerated() {
+            if let (field, reason) = e.problem {
+                results.append(IncidentBatchResult(index: n, status: 422, problem: IncidentBatchProblem(field: field, reason: reason)))
+            }
+        }
+        for ((n, _), item) in zip(decoded, items) {
             switch item {
             case .stored(let o): results.append(IncidentBatchResult(index: n, status: 201, incident: IncidentDTO(o.incident, outcome: o)))
             case .refused(let field, let reason): results.append(IncidentBatchResult(index: n, status: 422, problem: IncidentBatchProblem(field: "incidents[\(n)].\(field)", reason: reason)))
             }
         }
+        results.sort { $0.index < $1.index }
         let stored = results.filter { $0.status == 201 }.count
         return try JSONOut.response(IncidentBatchOut(stored: stored, refused: results.count - stored, results: results))
     }

@@ -189,6 +189,11 @@ public final class ImportCSVReader {
                 row.problems.append(
                     ImportCellProblem(line: recordLine, column: nil, reason: .raggedRow(expected: expected, found: fields.count)))
             }
+            // A text cell starting with "=" is a formula to every spreadsheet that opens the
+            // data later (CSV injection, `=HYPERLINK(…)`): refused like an XLSX formula cell.
+            for (n, f) in fields.enumerated() where f.utf8.count > 1 && f.utf8.first == UInt8(ascii: "=") {
+                row.problems.append(ImportCellProblem(line: recordLine, column: n + 1, reason: .formulaCell))
+            }
         } else {
             expectedWidth = fields.count
         }

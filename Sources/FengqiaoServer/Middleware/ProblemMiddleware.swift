@@ -80,7 +80,13 @@ struct ProblemMiddleware: AsyncMiddleware {
         case .keyNotFound(let k, let c): return (path(c.codingPath + [k]), "is required")
         case .dataCorrupted(let c):
             let p = path(c.codingPath)
-            return (p, p.isEmpty ? "the body is not valid JSON or form data" : "has an invalid value (\(c.debugDescription))")
+            if p.isEmpty { return (p, "the body is not valid JSON or form data") }
+            // Foundation's wording names Swift types ("Cannot initialize IncidentPriority from
+            // invalid String value p9"): say it in the API's terms instead.
+            let d = c.debugDescription
+            if d.hasPrefix("Cannot initialize") { return (p, "is not one of the allowed values") }
+            if d.contains("UUID") { return (p, "is not a valid UUID") }
+            return (p, "has an invalid value (\(d))")
         @unknown default: return ("", "the body could not be decoded")
         }
     }

@@ -27,11 +27,15 @@ extension DisputeService {
     /// - Returns: one item per input, in order.
     /// - Throws: `.invalidField("incidents", …)` for an empty or oversized batch; a database
     ///   failure rolls the whole batch back.
-    public func receiveIncidents(_ inputs: [PoliceIncidentInput], actor: Actor, visible: VisibleTerritory) async throws -> [IncidentBatchItem] {
-        guard !inputs.isEmpty else { throw DomainError.invalidField(field: "incidents", reason: "is empty") }
-        guard inputs.count <= Self.incidentBatchLimit else {
-            throw DomainError.invalidField(field: "incidents", reason: "has \(inputs.count) entries; send at most \(Self.incidentBatchLimit) per batch")
+    /// - Parameter count: the entries of the whole batch as sent, when the caller refused some
+    ///   before (undecodable entries); the size limit applies to it.
+    public func receiveIncidents(_ inputs: [PoliceIncidentInput], actor: Actor, visible: VisibleTerritory, count: Int? = nil) async throws -> [IncidentBatchItem] {
+        let sent = count ?? inputs.count
+        guard sent > 0 else { throw DomainError.invalidField(field: "incidents", reason: "is empty") }
+        guard sent <= Self.incidentBatchLimit else {
+            throw DomainError.invalidField(field: "incidents", reason: "has \(sent) entries; send at most \(Self.incidentBatchLimit) per batch")
         }
+        guard !inputs.isEmpty else { return [] }
         let now = settings.clock()
         var items: [IncidentBatchItem?] = []
         var located: [(Int, IncidentRecord)] = []

@@ -285,6 +285,9 @@ public struct DisputeService: Sendable {
         case .escalationRisk:
             if let g = i.riskGrade, g != .red && g != .orange { throw DomainError.invalidField(field: "riskGrade", reason: "must be R or O (Art. 25)") }
         case .assignMediators:
+            // Art. 19: the committee (for it, the officer, grid worker or governance centre
+            // handling the case) appoints the mediators; a mediator does not appoint others.
+            if actor.role == .mediator { throw DomainError.forbidden(reason: "mediators are appointed by the officer, grid worker or governance centre handling the case (Art. 19)") }
             let list = i.mediators ?? []
             if list.isEmpty { throw DomainError.invalidField(field: "mediators", reason: "at least one mediator is required (Art. 19)") }
             for (n, m) in list.enumerated() {
@@ -562,6 +565,11 @@ public struct DisputeService: Sendable {
         } else if let g = i.gridId {
             do { grid = try await app.territories.grid(g, visible: visible, on: app.store.db) } catch DomainError.notFound {
                 throw DomainError.invalidField(field: "gridId", reason: "no such grid in your territory")
+            }
+            // A point given with the grid must lie in it (when the grid has a drawn boundary).
+            if let p = i.location {
+                guard (-180...180).contains(p.lon), (-90...90).contains(p.lat) else { throw DomainError.invalidField(field: "location", reason: "is not a WGS-84 point") }
+                if let poly = grid?.polygon, !poly.contains(p) { throw DomainError.invalidField(field: "location", reason: "lies outside the chosen grid") }
             }
         } else if let p = i.location {
             guard (-180...180).contains(p.lon), (-90...90).contains(p.lat) else { throw DomainError.invalidField(field: "location", reason: "is not a WGS-84 point") }

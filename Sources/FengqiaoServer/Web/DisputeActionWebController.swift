@@ -265,7 +265,8 @@ struct DisputeActionWebController: RouteCollection {
         let d = v.dispute
         let w = p.has(.disputeWrite)
         let allowed = Set(v.allowedEvents)
-        func can(_ e: DisputeEvent) -> Bool { w && allowed.contains(e) }
+        // Mediators do not appoint mediators (Art. 19; the service refuses it too).
+        func can(_ e: DisputeEvent) -> Bool { w && allowed.contains(e) && !(e == .assignMediators && p.role == .mediator) }
         let mediating = d.state == .mediating
         let candidates = can(.assignMediators) ? try await DisputeAPIController.service(req).mediatorCandidates(for: d) : []
         let assigned = Set(v.mediators.map(\.accountID))
