@@ -83,6 +83,15 @@ struct IncidentBatchTests {
             #expect(try json(replay, as: BatchOut.self).results.compactMap(\.incident?.id) == [second.id, third.id])
             let stored = try await app.fengqiao.store.sql.raw("SELECT COUNT(*) AS n FROM police_incidents").first()?.decode(column: "n", as: Int.self)
             #expect(stored == 3)
+            // The list: newest first, masked, scoped (another community's officer sees none).
+            struct ListOut: Decodable { var items: [DisputeTests.IncidentOut]; var total: Int }
+            r = try await apiCall(app, .GET, "/api/v1/incidents?limit=2", token: f.officer)
+            #expect(r.status == .ok, "\(r.body.string)")
+            let page = try json(r, as: ListOut.self)
+            #expect(page.total == 3 && page.items.map(\.id) == [third.id, second.id])
+            #expect(!r.body.string.contains("13900000003"))
+            r = try await apiCall(app, .GET, "/api/v1/incidents", token: f.otherOfficer)
+            #expect(try json(r, as: ListOut.self).total == 0)
         }
     }
 

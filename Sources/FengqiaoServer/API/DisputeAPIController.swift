@@ -23,6 +23,7 @@ struct DisputeAPIController: RouteCollection {
         api.post("disputes", ":id", "agreement", "effect", access: .permission(.disputeWrite), use: effect)
         api.post("incidents", access: .permission(.incidentWrite), use: createIncident).idempotent()
         api.post("incidents", "batch", access: .permission(.incidentWrite), use: createIncidents).idempotent()
+        api.get("incidents", access: .permission(.incidentRead), use: listIncidents)
         api.get("incidents", ":id", access: .permission(.incidentRead), use: getIncident)
         api.post("incidents", ":id", "events", access: .permission(.incidentWrite), use: incidentEvent)
         try DisputeJointAPIController().boot(routes: api)
@@ -326,6 +327,16 @@ struct DisputeAPIController: RouteCollection {
         results.sort { $0.index < $1.index }
         let stored = results.filter { $0.status == 201 }.count
         return try JSONOut.response(IncidentBatchOut(stored: stored, refused: results.count - stored, results: results))
+    }
+
+    /// `GET /api/v1/incidents?limit=&offset=`: the incidents of the caller's territory, newest
+    /// first, caller phones and party ID numbers masked; the listing is audited.
+    func listIncidents(_ req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        let (limit, offset) = try PopulationAPIController.paging(req)
+        let (items, total) = try await Self.service(req).incidents(visible: p.visible, limit: limit, offset: offset)
+        try await req.fengqiao.record(req.actor.draft(.read, objectType: "incident", fields: ["list"], detail: "list: \(items.count) of \(total)"))
+        return try JSONOut.response(Page(items: items.map { IncidentDTO($0) }, total: total))
     }
 
     func getIncident(_ req: Request) async throws -> Response {
