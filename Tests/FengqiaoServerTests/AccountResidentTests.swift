@@ -85,7 +85,7 @@ struct AccountResidentTests {
             page = try await b.post("/admin/users/\(idText(f.mediator1.id))/resident", ["idNumber": "530481199001010099"])
             #expect(page.status == .unprocessableEntity && page.body.string.contains("no current actual resident"), "\(page.body.string.prefix(300))")
             page = try await b.post("/admin/users/\(idText(f.mediator1.id))/resident", ["idNumber": DisputeTests.partyID])
-            #expect(page.status == .ok && page.body.string.contains("已关联"), "\(page.body.string.prefix(300))")
+            #expect(page.status == .ok && page.body.string.contains("已关联 · 张三 530481********0011"), "\(page.body.string.prefix(300))")
             #expect(!page.body.string.contains(DisputeTests.partyID))
         }
     }

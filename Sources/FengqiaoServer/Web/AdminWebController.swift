@@ -104,6 +104,8 @@ struct AdminWebController: RouteCollection {
         var temporaryPassword: String?
         var message: String?
         var formError: FormError?
+        /// The linked resident as the administrator may see it: name and masked ID number.
+        var resident: String?
     }
 
     func renderUser(_ req: Request, id: UUID, temporaryPassword: String? = nil, message: String? = nil, formError: FormError? = nil) async throws -> Response {
@@ -113,8 +115,18 @@ struct AdminWebController: RouteCollection {
             account: a, roleName: Page.roleName(a.role, req), scope: try await TerritoryWebController().scopeLabel(a.scope, req),
             locked: (a.lockedUntil ?? .distantPast) > Date(), canManage: p.has(.accountManage) && p.id != a.id,
             canGrant: p.has(.roleGrant) && p.id != a.id, roles: roleOptions(req, selected: a.role.rawValue),
-            scopes: p.has(.roleGrant) ? try await scopeOptions(req, p) : [], temporaryPassword: temporaryPassword, message: message, formError: formError)
+            scopes: p.has(.roleGrant) ? try await scopeOptions(req, p) : [], temporaryPassword: temporaryPassword, message: message, formError: formError,
+            resident: try await residentLabel(a.residentId, p, req))
         return try await Page.render(req, "user", data, title: a.username, status: formError == nil ? .ok : .unprocessableEntity)
+    }
+
+    /// "张三 530481********0011" for a linked resident the administrator's territory holds.
+    func residentLabel(_ id: UUID?, _ p: Principal, _ req: Request) async throws -> String? {
+        guard let id else { return nil }
+        let app = req.fengqiao
+        let residents = ResidentRepository(cipher: app.cipher)
+        guard let r = try await ifFound({ try await residents.find(id, visible: p.visible, on: app.store.db) }) else { return nil }
+        return "\(r.name) \(Masking.idNumber(r.idNumber))"
     }
 
     func user(_ req: Request) async throws -> Response {
