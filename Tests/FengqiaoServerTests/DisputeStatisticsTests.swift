@@ -312,6 +312,8 @@ struct DisputeStatisticsTests {
             // Mediator one is assigned to D1, D2 and D4; mediator two to none.
             let m1 = try await Self.stats(app, f.mediator1Token)
             #expect(m1.totals.received == 3 && m1.totals.settled == 2 && m1.totals.closed == 3)
+            // Labelled as the mediator's own cases, not the community's.
+            #expect(m1.scope == "mediator.one承办（测试社区）", "\(m1.scope)")
             let m2 = try await Self.stats(app, f.mediator2Token)
             #expect(m2.totals.received == 0 && m2.byGrid.isEmpty)
             // No read permission, no statistics.

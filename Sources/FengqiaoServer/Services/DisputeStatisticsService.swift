@@ -127,7 +127,9 @@ public struct DisputeStatisticsService: Sendable {
     /// (default 60 [P]; 0 turns the cache off): figures that move with the clock alone (overdue)
     /// may lag by at most one bucket, and `generatedAt` says when they were computed.
     public func report(_ q: Query, principal p: Principal) async throws -> Report {
-        let (f, name) = try await resolve(q, principal: p)
+        let (f, scopeName) = try await resolve(q, principal: p)
+        // A mediator's figures cover only the cases assigned to them: say so, not the territory's.
+        let name = p.role == .mediator ? "\(p.account.displayName)承办（\(scopeName)）" : scopeName
         let now = settings.clock()
         let seconds = app.config.statisticsCacheSeconds
         guard seconds > 0 else { return try await compute(q, filter: f, name: name, now: now) }
