@@ -271,8 +271,9 @@ extension DisputeService {
 
     /// On intake (接警): the grid worker(s) of the place are notified for first response and the
     /// community officer of the community is designated for dispatch (§4.6); both on the incident
-    /// timeline, in-app notifications when the notifications table (M0021) exists. Call inside
-    /// the intake transaction.
+    /// timeline, in-app notifications when the notifications table (M0021) exists, their body
+    /// made by `IncidentNotice.body` (category, grade in Chinese, place, summary start without
+    /// personal numbers), their link the incident page. Call inside the intake transaction.
     func recordIntake(_ rec: IncidentRecord, actor: Actor, on db: any Database, now: Date) async throws {
         let workers = try await jointStore.accounts(role: .gridWorker, territoryID: rec.gridID, on: db)
         let officers = try await jointStore.accounts(role: .communityPoliceOfficer, territoryID: rec.communityID, on: db)
