@@ -271,14 +271,17 @@ extension DisputeService {
 
     /// On intake (接警): the grid worker(s) of the place are notified for first response and the
     /// community officer of the community is designated for dispatch (§4.6); both on the incident
-    /// timeline, in-app notifications when the notifications table (M0021) exists. Call inside
-    /// the intake transaction.
+    /// timeline, in-app notifications when the notifications table (M0021) exists, their body
+    /// made by `IncidentNotice.body` (category, grade in Chinese, place, summary start without
+    /// personal numbers), their link the incident page. Call inside the intake transaction.
     func recordIntake(_ rec: IncidentRecord, actor: Actor, on db: any Database, now: Date) async throws {
         let workers = try await jointStore.accounts(role: .gridWorker, territoryID: rec.gridID, on: db)
         let officers = try await jointStore.accounts(role: .communityPoliceOfficer, territoryID: rec.communityID, on: db)
         try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: actor.id, actorName: actor.name, kind: "received",
                                                     detail: "\(rec.category.rawValue) \(rec.category.nameZH), \(rec.priority.rawValue)", on: db)
         let link = "/incidents/\(Self.idText(rec.id))"  // the incident page (警情)
+        // Category, grade in Chinese, place and the start of the summary; no personal numbers.
+        let body = IncidentNotice.body(rec, place: try await IncidentNotice.place(rec, on: db))
         if workers.isEmpty {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "noGridWorker", detail: "no grid worker serves this grid", on: db)
         }
@@ -286,12 +289,12 @@ extension DisputeService {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "notifyGridWorker", recipientID: w.0,
                                                         detail: "first response: \(w.1) (in-app)", on: db)
             try await NotificationRepository().insert(InAppNotification(accountID: w.0, kind: "incident.firstResponse", eventID: rec.id, title: "警情先期处置 / First response",
-                                                                        body: "\(rec.category.nameZH) \(rec.priority.rawValue)", link: link, createdAt: now), on: db)
+                                                                        body: body, link: link, createdAt: now), on: db)
         }
         if let o = officers.first {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "designateOfficer", recipientID: o.0, detail: "community officer \(o.1)", on: db)
             try await NotificationRepository().insert(InAppNotification(accountID: o.0, kind: "incident.dispatch", eventID: rec.id, title: "警情派警 / Dispatch",
-                                                                        body: "\(rec.category.nameZH) \(rec.priority.rawValue)", link: link, createdAt: now), on: db)
+                                                                        body: body, link: link, createdAt: now), on: db)
         }
         try await jointStore.saveHandling(
             IncidentHandling(gridWorkerID: workers.first?.0, gridWorkerName: workers.first?.1, notifiedAt: workers.isEmpty ? nil : now,
