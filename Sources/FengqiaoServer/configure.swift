@@ -45,6 +45,7 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
     app.installImportJobs()
+    app.disputeSettings.rules = config.disputeRules
     app.installDisputeEscalation()
     app.installOutbox()
     app.installEscalationSweep()

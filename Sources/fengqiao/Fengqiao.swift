@@ -68,6 +68,8 @@ struct Serve: AsyncParsableCommand {
             }()
             if ProcessInfo.processInfo.environment["FENGQIAO_DEBUG_PATHS"] != nil { print("resources: \(resourcesDirectory())") }
             print("Fengqiao starting on http://\(host):\(port)/  (\(where_))")
+            // Which rules file is in force (a path, nothing secret); the rules themselves are in the file.
+            if let rules = config.disputeRulesFile { print("dispute rules: \(rules)") }
             if !config.cookieSecure { print("warning: FENGQIAO_COOKIE_SECURE=false — session cookies travel without the Secure flag") }
             if let token = try await AuthService(app.fengqiao).setupTokenIfNeeded() {
                 print("No system administrator yet. Open this one-time setup link (valid 24 h) to create one:")

@@ -79,7 +79,8 @@ struct DisputeTests {
 
     static func fixture(_ app: Application) async throws -> Fixture {
         let clock = DisputeTestClock(start)
-        app.disputeSettings = DisputeSettings(clock: { clock.now })
+        // Only the clock: the rules stay the configured ones (`withApp(disputeRules:)`).
+        app.disputeSettings.clock = { clock.now }
         let t = try await seedTerritory(app)
         let community = TerritoryScope(level: .community, territoryID: t.community.id)
         let officer = try await makeUser(app, "officer", .communityPoliceOfficer, community)

@@ -57,6 +57,14 @@ public struct AppConfig: Sendable {
     /// JSON file named by `FENGQIAO_HAZARD_RULES`, or of `<data-dir>/hazard-rules.json` when that
     /// exists (shape: `HazardRules`). A bad file stops the start naming the entry.
     public var hazardRules: HazardRules = .defaults
+    /// Dispute risk triggers, escalation deadlines per risk grade and level, and the
+    /// repeat-incident rule (issue 4; §3.4, §3.7.3, §4.1 [P]): the defaults, with the keys of the
+    /// JSON file named by `FENGQIAO_DISPUTE_RULES`, or of `<data-dir>/dispute-rules.json` when
+    /// that exists (shape: `DisputeRules`; example `docs/dispute-rules.example.json`). A bad
+    /// file stops the start naming the field. `configure` puts them in `app.disputeSettings`.
+    public var disputeRules: DisputeRules = .defaults
+    /// The file `disputeRules` were read from, if any (printed by `fengqiao serve`).
+    public var disputeRulesFile: String?
     /// How long an approved export stays downloadable, hours; default 24 [P], 1…720
     /// (`FENGQIAO_EXPORT_APPROVAL_HOURS`; domain spec §7.3 export approval).
     public var exportApprovalHours: Int = 24
@@ -118,7 +126,8 @@ public struct AppConfig: Sendable {
     /// `FENGQIAO_IDLE_MINUTES`, `FENGQIAO_IDLE_MINUTES_PRIVILEGED`, `FENGQIAO_SESSION_HOURS`,
     /// `FENGQIAO_TOTP_ROLES` (comma-separated role ids, or `none`), `FENGQIAO_COOKIE_SECURE`,
     /// `FENGQIAO_MAX_BODY_BYTES`, `FENGQIAO_LOG_LEVEL`, `FENGQIAO_VERIFICATION_DAYS` (核采 period, 1…3650),
-    /// `FENGQIAO_MAX_IMPORT_BYTES` (bulk import upload limit, default 200 MiB), `FENGQIAO_EXPORT_APPROVAL_HOURS`.
+    /// `FENGQIAO_MAX_IMPORT_BYTES` (bulk import upload limit, default 200 MiB), `FENGQIAO_EXPORT_APPROVAL_HOURS`,
+    /// `FENGQIAO_HAZARD_RULES` and `FENGQIAO_DISPUTE_RULES` (JSON rule files, see `hazardRules`, `disputeRules`).
     /// - Throws: `ConfigError` naming every bad key.
     public static func load(dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var env = environment
@@ -212,6 +221,17 @@ public struct AppConfig: Sendable {
             }
         } else if let named = env["FENGQIAO_HAZARD_RULES"], !named.isEmpty {
             problems.append("FENGQIAO_HAZARD_RULES names \(named), which cannot be read")
+        }
+        let disputePath = env["FENGQIAO_DISPUTE_RULES"].flatMap { $0.isEmpty ? nil : $0 } ?? (dir + "/dispute-rules.json")
+        if let data = FileManager.default.contents(atPath: disputePath) {
+            do {
+                cfg.disputeRules = try DisputeRules.parse(data)
+                cfg.disputeRulesFile = disputePath
+            } catch {
+                if case .invalidField(let f, let r) = error { problems.append("dispute rules \(disputePath): \(f): \(r)") } else { problems.append("dispute rules \(disputePath): \(error)") }
+            }
+        } else if let named = env["FENGQIAO_DISPUTE_RULES"], !named.isEmpty {
+            problems.append("FENGQIAO_DISPUTE_RULES names \(named), which cannot be read")
         }
         if !problems.isEmpty { throw ConfigError(problems: problems) }
         return cfg

@@ -54,7 +54,7 @@ enum TestDatabase {
 /// `configure`), migrated on a fresh database, and tears it down.
 func withApp(
     totpRoles: Set<Role> = [], lockout: LockoutPolicy = .init(), sessionPolicy: SessionPolicy = .init(), hazardRules: HazardRules = .defaults,
-    _ body: (Application) async throws -> Void
+    disputeRules: DisputeRules = .defaults, _ body: (Application) async throws -> Void
 ) async throws {
     let (location, cleanup) = try await TestDatabase.make()
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fq-data-\(UUID().uuidString)").path
@@ -65,6 +65,7 @@ func withApp(
         indexKey: FieldCipher.generateKey(), logLevel: "error")
     var configured = config
     configured.hazardRules = hazardRules
+    configured.disputeRules = disputeRules
     let app = try await Application.make(.testing)
     do {
         try await configure(app, config: configured)
