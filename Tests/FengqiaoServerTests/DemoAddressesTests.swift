@@ -15,7 +15,7 @@ struct DemoAddressesTests {
     func demoAddresses() async throws {
         try await withApp { app in
             let clock = DisputeTestClock(DisputeTests.start)
-            app.disputeSettings = DisputeSettings(clock: { clock.now })
+            app.disputeSettings.clock = { clock.now }
             let demo = try await DemoCommunity(app.fengqiao).load(actor: .commandLine())
             let sql = app.fengqiao.store.sql
             let n = try await sql.raw("SELECT COUNT(*) AS n FROM standard_addresses").first()?.decode(column: "n", as: Int.self)
