@@ -198,5 +198,6 @@ public struct Store: Sendable {
         M0029_CreateChangeCounters(),
         M0031_CoverNameSearch(),
         M0032_AddAccountResident(),
+        M0033_CreateAuditSubjects(),
     ]
 }

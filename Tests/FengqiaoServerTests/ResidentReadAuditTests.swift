@@ -1,4 +1,6 @@
+import Crypto
 import FengqiaoCore
+import SQLKit
 import FengqiaoServer
 import FengqiaoStore
 import Foundation
@@ -51,6 +53,37 @@ struct ResidentReadAuditTests {
             // Another grid's worker gets 404 and leaves no read of the person.
             #expect(try await apiCall(app, .GET, "/api/v1/residents/\(idText(id))", token: f.tokenB).status == .notFound)
             #expect(try await reads().count == 3)
+        }
+    }
+
+    @Test("a page of several residents is one chained read record naming each as a subject; each person's history finds it; subjects are append-only")
+    func pageAuditedOnce() async throws {
+        try await withApp { app in
+            let f = try await PopulationTests.fixture(app)
+            var ids: [UUID] = []
+            for (n, number) in ["530481199001010011", "530481199001010038", "530481199001010054"].enumerated() {
+                let c = try await apiCall(app, .POST, "/api/v1/residents", token: f.tokenA,
+                                          json: PopulationTests.residentJSON(address: f.addressA, idNumber: number, phone: nil, name: "李\(["一", "二", "三"][n])"))
+                #expect(c.status == .created, "\(c.body.string)")
+                ids.append(try json(c, as: PopulationTests.ResidentOut.self).id)
+            }
+            let before = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            let s = try await apiCall(app, .POST, "/api/v1/residents/search", token: f.tokenA, json: #"{"name":"李"}"#)
+            #expect(s.status == .ok)
+            #expect(try await app.fengqiao.audit.count(on: app.fengqiao.store.db) == before + 1)
+            let page = try #require(try await app.fengqiao.audit.list(AuditQuery(limit: 1), on: app.fengqiao.store.db).first)
+            #expect(page.action == .read && page.objectID == nil && page.fields == ["name"])
+            let sorted = ids.map(idText).sorted()
+            let digest = SHA256.hash(data: Data(sorted.map { $0 + "\n" }.joined().utf8)).map { String(format: "%02x", $0) }.joined()
+            #expect(page.detail == "search: 3 shown; ids sha256 \(digest)")
+            for id in ids {
+                let history = try await app.fengqiao.audit.list(AuditQuery(objectType: "resident", objectID: idText(id), action: .read), on: app.fengqiao.store.db)
+                #expect(history.map(\.seq) == [page.seq])
+            }
+            let sql = app.fengqiao.store.sql
+            await #expect(throws: (any Error).self) { try await sql.raw("UPDATE audit_subjects SET object_id = 'x'").run() }
+            await #expect(throws: (any Error).self) { try await sql.raw("DELETE FROM audit_subjects").run() }
+            #expect(try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) == .intact(rows: Int64(before + 1)))
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import FengqiaoCore
 import FengqiaoStore
 import FluentKit
@@ -118,18 +119,28 @@ public struct PopulationService: Sendable {
         return r
     }
 
-    /// A search or list shown to a user, audited (domain spec §7.3): one `read` record per
-    /// resident on the page (fields: the criteria used, never their values), or one record
-    /// without an object when nothing matched, so probing for a person is recorded too.
+    /// A search or list shown to a user, audited (domain spec §7.3): one `read` record (fields:
+    /// the criteria used, never their values). A single resident shown is the record's object;
+    /// a page of several names each of them as a subject (M0033, `audit_subjects`), the detail
+    /// counting them and carrying a SHA-256 over their sorted ids, so the chained hash covers the
+    /// set and listing a person's history still finds the page. Nothing matched: no object, so
+    /// probing for a person is recorded too.
     /// - Returns: the page and the total, as `residents(_:visible:)`.
     public func search(_ input: SearchInput, actor: Actor, visible: VisibleTerritory) async throws -> ([ActualResident], Int) {
         let (items, total) = try await residents(try input.query(), visible: visible)
         let criteria = input.criteria
         let detail = input.hasFilter ? "search" : "list"
-        let drafts = items.isEmpty
-            ? [actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): no match")]
-            : items.map { actor.draft(.read, objectType: "resident", objectID: $0.id.uuidString.lowercased(), fields: criteria, detail: detail) }
-        try await app.record(drafts)
+        var draft: AuditDraft
+        switch items.count {
+        case 0: draft = actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): no match")
+        case 1: draft = actor.draft(.read, objectType: "resident", objectID: items[0].id.uuidString.lowercased(), fields: criteria, detail: detail)
+        default:
+            let ids = items.map { $0.id.uuidString.lowercased() }.sorted()
+            let digest = SHA256.hash(data: Data(ids.map { $0 + "\n" }.joined().utf8))
+            draft = actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): \(ids.count) shown; ids sha256 \(Hex.lowercase(digest))")
+            draft.subjects = ids
+        }
+        try await app.record(draft)
         return (items, total)
     }
 

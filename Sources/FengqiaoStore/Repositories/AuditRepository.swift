@@ -21,6 +21,10 @@ public struct AuditDraft: Sendable {
     public var userAgent: String?
     public var requestID: String?
     public var detail: String?
+    /// Further records of `objectType` the entry names (M0033: a page of search results), each
+    /// written to `audit_subjects` under the entry's `seq`; the caller puts a digest of them in
+    /// `detail` so the chained hash covers them.
+    public var subjects: [String] = []
 
     public init(
         actorID: UUID? = nil, actorName: String? = nil, actorRole: String? = nil, actorScope: String? = nil,
@@ -135,6 +139,13 @@ public struct AuditRepository: Sendable {
         }
         // No COPY: its timestamps keep milliseconds, and the chain hashes `at` as written.
         try await BulkInsert.insert(into: "audit_log", columns: Self.insertColumns, rows: rows, copy: false, on: db)
+        var subjects: [[BulkValue]] = []
+        for (d, e) in zip(drafts, entries) where !d.subjects.isEmpty {
+            for id in d.subjects { subjects.append([.int(Int(e.seq)), .text(d.objectType ?? ""), .text(id)]) }
+        }
+        if !subjects.isEmpty {
+            try await BulkInsert.insert(into: "audit_subjects", columns: ["seq", "object_type", "object_id"], rows: subjects, copy: false, on: db)
+        }
         if let claim = IdempotencyScope.claimID, let entry = entries.first(where: { $0.action == .create }), let type = entry.objectType, let id = entry.objectID {
             try await sql.update("idempotency_keys")
                 .set("object_type", to: SQLBind(type)).set("object_id", to: SQLBind(id))
@@ -154,10 +165,17 @@ public struct AuditRepository: Sendable {
         let sql = db as! any SQLDatabase
         var s = sql.select().column("*").from("audit_log")
         if let type = q.objectType, let id = q.objectID, let table = Self.batchCreatedTables[type], let uuid = UUID(uuidString: id) {
-            // The row's own records, and the bulk-import batch record that created it (M0026).
+            // The row's own records, the bulk-import batch record that created it (M0026), and
+            // the entries naming it among others (M0033: search and list pages).
             s = s.where {
                 $0.where("object_type", .equal, type).where("object_id", .equal, id)
                     .orWhere("seq = (SELECT created_audit_seq FROM \(ident: table) WHERE id = \(bind: uuid))" as SQLQueryString)
+                    .orWhere("seq IN (SELECT seq FROM audit_subjects WHERE object_type = \(bind: type) AND object_id = \(bind: id))" as SQLQueryString)
+            }
+        } else if let type = q.objectType, let id = q.objectID {
+            s = s.where {
+                $0.where("object_type", .equal, type).where("object_id", .equal, id)
+                    .orWhere("seq IN (SELECT seq FROM audit_subjects WHERE object_type = \(bind: type) AND object_id = \(bind: id))" as SQLQueryString)
             }
         } else {
             if let v = q.objectType { s = s.where("object_type", .equal, v) }
