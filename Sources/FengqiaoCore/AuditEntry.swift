@@ -145,3 +145,17 @@ public struct AuditChainVerifier: Sendable {
         verdict ?? .intact(rows: expectedSeq - 1)
     }
 }
+
+/// The digest an audit record carries for the set of records it names without one object id
+/// (a bulk-import batch, a page of search results): SHA-256 over each list's ids, each list
+/// sorted, every id lower-case and newline-terminated, as lower-case hex. The record's chained
+/// hash covers the digest, so the set can be checked against the tables that link back to it.
+public enum AuditIDsDigest {
+    public static func of(_ lists: [String]...) -> String {
+        var hasher = SHA256()
+        for list in lists {
+            for id in list.map({ $0.lowercased() }).sorted() { hasher.update(data: Data((id + "\n").utf8)) }
+        }
+        return Hex.lowercase(hasher.finalize())
+    }
+}

@@ -105,6 +105,7 @@ public struct DemoCommunity: Sendable {
         var groups: [ResidentialGroup] = []
         var grids: [Grid] = []
         var buildings: [Building] = []
+        var addresses: [StandardAddress] = []
         for i in 0..<13 {
             groups.append(ResidentialGroup(communityID: communityID, name: "第\(Self.numerals[i])居民小组", sequence: i + 1))
         }
@@ -129,26 +130,20 @@ public struct DemoCommunity: Sendable {
             grids.append(g)
             for b in 0..<(3 + n % 4) {
                 let c = g.polygon!.centroid
-                buildings.append(Building(
+                let building = Building(
                     gridID: g.id, name: "\(n + 1)-\(b + 1)栋", address: "澄江市凤麓街道演示路\(n * 10 + b + 1)号", floors: 3 + (n + b) % 9,
-                    location: GeoPoint(lon: c.lon + Double(b) * 0.0003, lat: c.lat - Double(b) * 0.0002).rounded))
-            }
-        }
-        // Standard addresses (GA/T 2000.32 order: street, doorplate, building, unit, floor, room):
-        // in every building two units, floors 1–2, rooms 01–02, so incidents and residents can be
-        // placed at an address at once (a repeat call from the same address is linked, §3.7.3).
-        var addresses: [StandardAddress] = []
-        var perGrid: [UUID: Int] = [:]
-        for b in buildings {
-            let k = perGrid[b.gridID, default: 0]
-            perGrid[b.gridID] = k + 1
-            let n = grids.firstIndex { $0.id == b.gridID }!
-            for unit in 1...2 {
-                for floor in 1...2 {
-                    for room in 1...2 {
-                        addresses.append(StandardAddress(
-                            street: "演示路", doorplate: "\(n * 10 + k + 1)号", building: "\(n + 1)-\(k + 1)栋",
-                            unit: "\(unit)单元", floor: "\(floor)", room: "\(floor)0\(room)", gridID: b.gridID, buildingID: b.id))
+                    location: GeoPoint(lon: c.lon + Double(b) * 0.0003, lat: c.lat - Double(b) * 0.0002).rounded)
+                buildings.append(building)
+                // Its standard addresses (GA/T 2000.32 order: street, doorplate, building, unit,
+                // floor, room): two units, floors 1–2, rooms 01–02, so incidents and residents can
+                // be placed at an address at once (a repeat call from one address is linked, §3.7.3).
+                for unit in 1...2 {
+                    for floor in 1...2 {
+                        for room in 1...2 {
+                            addresses.append(StandardAddress(
+                                street: "演示路", doorplate: "\(n * 10 + b + 1)号", building: "\(n + 1)-\(b + 1)栋",
+                                unit: "\(unit)单元", floor: "\(floor)", room: "\(floor)0\(room)", gridID: g.id, buildingID: building.id))
+                        }
                     }
                 }
             }

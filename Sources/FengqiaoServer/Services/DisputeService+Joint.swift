@@ -281,7 +281,8 @@ extension DisputeService {
                                                     detail: "\(rec.category.rawValue) \(rec.category.nameZH), \(rec.priority.rawValue)", on: db)
         let link = "/incidents/\(Self.idText(rec.id))"  // the incident page (警情)
         // Category, grade in Chinese, place and the start of the summary; no personal numbers.
-        let body = IncidentNotice.body(rec, place: try await IncidentNotice.place(rec, on: db))
+        // Read only when someone is notified (one query on the intake path).
+        let body = workers.isEmpty && officers.isEmpty ? "" : IncidentNotice.body(rec, place: try await IncidentNotice.place(rec, on: db))
         if workers.isEmpty {
             try await jointStore.appendIncidentTimeline(rec.id, at: now, actorID: nil, actorName: "system", kind: "noGridWorker", detail: "no grid worker serves this grid", on: db)
         }

@@ -54,7 +54,7 @@ enum IncidentNotice {
     /// The place of the incident: its standard address, else the name of its grid ("" when
     /// neither can be read).
     static func place(_ rec: IncidentRecord, on db: any Database) async throws -> String {
-        if let a = rec.addressID, let addr = try? await AddressRepository().find(a, visible: .everything, on: db) {
+        if let a = rec.addressID, let addr = try await AddressRepository().find(ids: [a], visible: .everything, on: db)[a] {
             return addr.formatted()
         }
         return try await DisputeStatisticsRepository().names(table: "grids", ids: [rec.gridID], on: db)[rec.gridID.uuidString.lowercased()] ?? ""

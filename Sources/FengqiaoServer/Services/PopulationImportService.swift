@@ -1,7 +1,6 @@
 import FengqiaoCore
 import FengqiaoStore
 import FluentKit
-import Crypto
 import Foundation
 
 /// Bulk import of standard addresses and actual residents from CSV/TSV/XLSX (domain spec, issue 3
@@ -617,11 +616,8 @@ public struct PopulationImportService: Sendable {
     /// lowercase and newline-terminated) so the set can be checked against the tables, and counts
     /// validation warnings by field. Never a personal value.
     static func batchDraft(residents: [UUID], addresses: [UUID], warnings: [String: Int], actor: Actor) -> AuditDraft {
-        var hasher = SHA256()
-        for ids in [residents, addresses] {
-            for id in ids.map({ $0.uuidString.lowercased() }).sorted() { hasher.update(data: Data((id + "\n").utf8)) }
-        }
-        var detail = "bulk import: \(residents.count) residents, \(addresses.count) addresses; ids sha256 \(Hex.lowercase(hasher.finalize()))"
+        let digest = AuditIDsDigest.of(residents.map(\.uuidString), addresses.map(\.uuidString))
+        var detail = "bulk import: \(residents.count) residents, \(addresses.count) addresses; ids sha256 \(digest)"
         if !warnings.isEmpty { detail += "; warnings: " + warnings.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ",") }
         return actor.draft(.create, objectType: residents.isEmpty ? "address" : "resident", fields: ["residents", "addresses"], detail: detail)
     }

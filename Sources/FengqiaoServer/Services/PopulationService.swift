@@ -1,4 +1,3 @@
-import Crypto
 import FengqiaoCore
 import FengqiaoStore
 import FluentKit
@@ -136,8 +135,7 @@ public struct PopulationService: Sendable {
         case 1: draft = actor.draft(.read, objectType: "resident", objectID: items[0].id.uuidString.lowercased(), fields: criteria, detail: detail)
         default:
             let ids = items.map { $0.id.uuidString.lowercased() }.sorted()
-            let digest = SHA256.hash(data: Data(ids.map { $0 + "\n" }.joined().utf8))
-            draft = actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): \(ids.count) shown; ids sha256 \(Hex.lowercase(digest))")
+            draft = actor.draft(.read, objectType: "resident", fields: criteria, detail: "\(detail): \(ids.count) shown; ids sha256 \(AuditIDsDigest.of(ids))")
             draft.subjects = ids
         }
         try await app.record(draft)

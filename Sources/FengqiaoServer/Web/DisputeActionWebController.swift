@@ -94,7 +94,7 @@ struct DisputeActionWebController: RouteCollection {
         let grid = req.query[String.self, at: "grid"].flatMap(UUID.init(uuidString:))
         var list = try await repo.search(String(q.prefix(100)), gridID: grid, visible: p.visible, limit: addressLimit, on: db)
         if let s = selected.flatMap(UUID.init(uuidString:)), !list.contains(where: { $0.id == s }),
-           let a = try? await repo.find(s, visible: p.visible, on: db), a.status == .active {
+           let a = try await ifFound({ try await repo.find(s, visible: p.visible, on: db) }), a.status == .active {
             list.insert(a, at: 0)
         }
         return list.map {

@@ -57,11 +57,7 @@ struct IncidentWebController: RouteCollection {
         let db = req.fengqiao.store.db
         var out: [UUID: String] = [:]
         let grids = try await DisputeStatisticsRepository().names(table: "grids", ids: Array(Set(items.map(\.gridID))), on: db)
-        let repo = AddressRepository()
-        var addresses: [UUID: String] = [:]
-        for a in Set(items.compactMap(\.addressID)) {
-            if let addr = try? await repo.find(a, visible: .everything, on: db) { addresses[a] = addr.formatted() }
-        }
+        let addresses = try await AddressRepository().find(ids: items.compactMap(\.addressID), visible: .everything, on: db).mapValues { $0.formatted() }
         for i in items {
             let grid = grids[i.gridID.uuidString.lowercased()] ?? ""
             if let a = i.addressID, let text = addresses[a] { out[i.id] = text + (grid.isEmpty ? "" : " · \(grid)") }

@@ -60,6 +60,20 @@ public struct AddressRepository: Sendable {
         return a
     }
 
+    /// Several addresses by id in one query (any status), those in visible grids: id → address.
+    public func find(ids: some Collection<UUID>, visible v: VisibleTerritory, on db: any Database) async throws -> [UUID: StandardAddress] {
+        let sql = db as! any SQLDatabase
+        var out: [UUID: StandardAddress] = [:]
+        for chunk in Array(Set(ids)).chunked(500) {
+            let rows = try await sql.select().columns(Self.columns.map { SQLColumn($0) }).from("standard_addresses").where("id", .in, SQLBind.group(Array(chunk))).all()
+            for row in rows {
+                let a = try Self.decode(row)
+                if v.canSee(grid: a.gridID) { out[a.id] = a }
+            }
+        }
+        return out
+    }
+
     /// Addresses in the visible grids (optionally one grid), ordered by street, doorplate,
     /// building, unit, floor and room; with the total before paging.
     public func list(gridID: UUID?, visible v: VisibleTerritory, limit: Int, offset: Int, on db: any Database) async throws -> ([StandardAddress], Int) {

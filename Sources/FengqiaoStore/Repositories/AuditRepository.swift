@@ -164,18 +164,16 @@ public struct AuditRepository: Sendable {
     public func list(_ q: AuditQuery, on db: any Database) async throws -> [AuditEntry] {
         let sql = db as! any SQLDatabase
         var s = sql.select().column("*").from("audit_log")
-        if let type = q.objectType, let id = q.objectID, let table = Self.batchCreatedTables[type], let uuid = UUID(uuidString: id) {
-            // The row's own records, the bulk-import batch record that created it (M0026), and
-            // the entries naming it among others (M0033: search and list pages).
-            s = s.where {
-                $0.where("object_type", .equal, type).where("object_id", .equal, id)
-                    .orWhere("seq = (SELECT created_audit_seq FROM \(ident: table) WHERE id = \(bind: uuid))" as SQLQueryString)
-                    .orWhere("seq IN (SELECT seq FROM audit_subjects WHERE object_type = \(bind: type) AND object_id = \(bind: id))" as SQLQueryString)
+        if let type = q.objectType, let id = q.objectID {
+            // The object's own records, the entries naming it among others (M0033: search and
+            // list pages) and, for imported rows, the batch record that created it (M0026).
+            let created = Self.batchCreatedTables[type].flatMap { table in
+                UUID(uuidString: id).map { "seq = (SELECT created_audit_seq FROM \(ident: table) WHERE id = \(bind: $0))" as SQLQueryString }
             }
-        } else if let type = q.objectType, let id = q.objectID {
             s = s.where {
-                $0.where("object_type", .equal, type).where("object_id", .equal, id)
+                let own = $0.where("object_type", .equal, type).where("object_id", .equal, id)
                     .orWhere("seq IN (SELECT seq FROM audit_subjects WHERE object_type = \(bind: type) AND object_id = \(bind: id))" as SQLQueryString)
+                return created.map { own.orWhere($0) } ?? own
             }
         } else {
             if let v = q.objectType { s = s.where("object_type", .equal, v) }
