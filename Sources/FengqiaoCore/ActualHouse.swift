@@ -13,8 +13,8 @@ public struct FloorArea: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Makes an area from hundredths of a square metre.
     /// - Throws: `DomainError.invalidField(field, …)` unless 1 ≤ `hundredths` ≤ 100,000,000.
     public init(hundredths: Int, field: String = "area") throws(DomainError) {
-        guard hundredths > 0 else { throw .invalidField(field: field, reason: "must be greater than 0 m²") }
-        guard hundredths <= Self.maximumHundredths else { throw .invalidField(field: field, reason: "must be at most 1000000 m²") }
+        guard hundredths > 0 else { throw .invalidField(field: field, reason: .areaNotPositive) }
+        guard hundredths <= Self.maximumHundredths else { throw .invalidField(field: field, reason: .areaTooLarge) }
         self.hundredths = hundredths
     }
 
@@ -22,13 +22,13 @@ public struct FloorArea: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// - Throws: `DomainError.invalidField(field, …)` for a value that is not finite, not
     ///   positive, over 1,000,000 or with more than two decimal places (`85.555`).
     public init(squareMetres: Double, field: String = "area") throws(DomainError) {
-        guard squareMetres.isFinite else { throw .invalidField(field: field, reason: "must be a number of square metres") }
+        guard squareMetres.isFinite else { throw .invalidField(field: field, reason: .areaNotANumber) }
         let scaled = squareMetres * 100
         let whole = scaled.rounded()
         guard abs(scaled - whole) < 1e-6 * max(1, abs(scaled)) else {
-            throw .invalidField(field: field, reason: "may have at most 2 decimal places (m²)")
+            throw .invalidField(field: field, reason: .areaDecimals)
         }
-        guard whole <= Double(Self.maximumHundredths) else { throw .invalidField(field: field, reason: "must be at most 1000000 m²") }
+        guard whole <= Double(Self.maximumHundredths) else { throw .invalidField(field: field, reason: .areaTooLarge) }
         try self.init(hundredths: Int(whole), field: field)
     }
 
@@ -41,9 +41,9 @@ public struct FloorArea: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 9,
               parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isWholeNumber } })
-        else { throw .invalidField(field: field, reason: "\(raw.prefix(20)) is not a number of square metres") }
+        else { throw .invalidField(field: field, reason: .areaText(raw)) }
         let fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.count <= 2 else { throw .invalidField(field: field, reason: "may have at most 2 decimal places (m²)") }
+        guard fraction.count <= 2 else { throw .invalidField(field: field, reason: .areaDecimals) }
         let padded = fraction + String(repeating: "0", count: 2 - fraction.count)
         try self.init(hundredths: Int(parts[0])! * 100 + Int(padded)!, field: field)
     }
@@ -354,7 +354,7 @@ public struct ActualHouse: Codable, Sendable, Equatable, Identifiable {
             let size = try area.map { v throws(DomainError) in try FloorArea(squareMetres: v, field: "area") }
             let certNo = try RecordParty.code(ownershipCertificateNo, field: "ownershipCertificateNo", max: 50)
             if certNo != nil, ownershipCertificateType == nil {
-                throw .invalidField(field: "ownershipCertificateType", reason: "is required with ownershipCertificateNo")
+                throw .invalidField(field: "ownershipCertificateType", reason: .requiredWith("ownershipCertificateNo"))
             }
             var warnings: [ValidationWarning] = []
             let ownerDoc = try RecordParty.document(type: ownerIdDocType, number: ownerIdNumber, typeField: "ownerIdDocType", numberField: "ownerIdNumber",
@@ -371,9 +371,9 @@ public struct ActualHouse: Codable, Sendable, Equatable, Identifiable {
                 let purpose = try RecordParty.required(rentalPurpose, "rentalPurpose")
                 let start = try RecordParty.required(try RecordParty.date(leaseStart, field: "leaseStart"), "leaseStart")
                 let end = try RecordParty.date(leaseEnd, field: "leaseEnd")
-                if let end, end < start { throw .invalidField(field: "leaseEnd", reason: "\(end) lies before leaseStart \(start)") }
-                guard !tenantInputs.isEmpty else { throw .invalidField(field: "tenants", reason: "a rented house needs at least one tenant") }
-                guard tenantInputs.count <= 50 else { throw .invalidField(field: "tenants", reason: "at most 50 tenants per house (has \(tenantInputs.count))") }
+                if let end, end < start { throw .invalidField(field: "leaseEnd", reason: .beforeLeaseStart(end.description, start: start.description)) }
+                guard !tenantInputs.isEmpty else { throw .invalidField(field: "tenants", reason: .tenantRequired) }
+                guard tenantInputs.count <= 50 else { throw .invalidField(field: "tenants", reason: .tooManyTenants(tenantInputs.count)) }
                 var list: [Tenant] = []
                 var seen: Set<String> = []
                 for (i, t) in tenantInputs.enumerated() {
@@ -382,7 +382,7 @@ public struct ActualHouse: Codable, Sendable, Equatable, Identifiable {
                     let doc = try RecordParty.document(type: t.idDocType, number: t.idNumber, typeField: f + "idDocType", numberField: f + "idNumber",
                                                        required: true, today: today, history: history)!
                     guard seen.insert(doc.number).inserted else {
-                        throw .invalidField(field: f + "idNumber", reason: "the same document number is listed twice")
+                        throw .invalidField(field: f + "idNumber", reason: .documentNumberTwice)
                     }
                     warnings += doc.warnings
                     list.append(Tenant(name: name, idDocType: doc.type, idNumber: doc.number, phone: try RecordParty.phone(t.phone, field: f + "phone"),
@@ -396,7 +396,7 @@ public struct ActualHouse: Codable, Sendable, Equatable, Identifiable {
                     ("leaseEnd", !(leaseEnd ?? "").trimmingCharacters(in: .whitespaces).isEmpty), ("groupRental", groupRental == true),
                 ]
                 if let hit = sent.first(where: { $0.1 }) {
-                    throw .invalidField(field: hit.0, reason: "is only allowed when occupancy is rented (is \(occ.rawValue))")
+                    throw .invalidField(field: hit.0, reason: .onlyWhenRented(occ.rawValue))
                 }
             }
             let house = ActualHouse(

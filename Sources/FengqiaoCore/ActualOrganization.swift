@@ -242,14 +242,13 @@ public struct ActualOrganization: Codable, Sendable, Equatable, Identifiable {
         /// - Throws: `DomainError.invalidField(field, reason)` naming the field.
         public func validated(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(DomainError) -> Validated<ActualOrganization> {
             let rawCode = (uscc ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !rawCode.isEmpty else { throw .invalidField(field: "uscc", reason: "is required") }
+            guard !rawCode.isEmpty else { throw .invalidField(field: "uscc", reason: .required) }
             let code = try UnifiedSocialCreditCode.validate(rawCode, field: "uscc")
             var warnings = code.warnings
             let confirmed = confirmWarnings ?? false
             if code.requiresConfirmation, !confirmed {
                 let v = code.value
-                throw .invalidField(field: "uscc", reason: "check character \(v.checkCharacter) does not match; expected \(v.expectedCheckCharacter)"
-                    + " (GB 32100-2015); if the code is printed so on the licence, send it again with confirmWarnings: true")
+                throw .invalidField(field: "uscc", reason: .usccCheckUnconfirmed(found: String(v.checkCharacter), expected: String(v.expectedCheckCharacter)))
             }
             let orgName = try FieldRules.name(name, field: "name", max: 100)
             let orgType = try RecordParty.required(type, "type")
@@ -270,13 +269,13 @@ public struct ActualOrganization: Codable, Sendable, Equatable, Identifiable {
             if let n = try FieldRules.optional(securityContactName, field: "securityContactName", max: 50) {
                 contact = SecurityContact(name: n, phone: contactPhone)
             } else if contactPhone != nil {
-                throw .invalidField(field: "securityContactName", reason: "is required with securityContactPhone")
+                throw .invalidField(field: "securityContactName", reason: .requiredWith("securityContactPhone"))
             }
             if let n = employeeCount, !(0...10_000_000).contains(n) {
-                throw .invalidField(field: "employeeCount", reason: "must lie in 0…10000000")
+                throw .invalidField(field: "employeeCount", reason: .outOfRange("0…10000000"))
             }
             let licenceInputs = licences ?? []
-            guard licenceInputs.count <= 10 else { throw .invalidField(field: "licences", reason: "at most 10 licences (has \(licenceInputs.count))") }
+            guard licenceInputs.count <= 10 else { throw .invalidField(field: "licences", reason: .tooManyLicences(licenceInputs.count)) }
             var list: [Licence] = []
             for (i, l) in licenceInputs.enumerated() {
                 let kind = try RecordParty.required(l.kind, "licences[\(i)].kind")

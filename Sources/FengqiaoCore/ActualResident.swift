@@ -172,79 +172,125 @@ public struct ActualResident: Codable, Sendable, Equatable, Identifiable {
         /// For document types 111/112 the number is a 公民身份号码: sex and birth date come from
         /// it (a `sex` or `birthDate` sent that contradicts it is an error); an address code in
         /// no edition of GB/T 2260 is a warning. For other types `sex` and `birthDate` are required.
+        /// `ethnicity` is a GB/T 3304 code or name (`01`, `汉族`, `汉`; see `Ethnicity`), kept as
+        /// the two-digit code.
         /// - Parameters:
         ///   - today: the registration day's reference (birth and registration dates may not lie after it).
         ///   - history: every division code that ever existed.
         ///   - gridID: the grid of the residence address.
-        /// - Throws: `DomainError.invalidField(field, reason)` naming the field.
+        /// - Throws: `DomainError.invalidField(field, reason)` naming the first bad field (in the
+        ///   order of `validatedCollectingAll`).
         public func validated(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(DomainError) -> Validated<ActualResident> {
+            do { return try validatedCollectingAll(today: today, history: history, gridID: gridID) } catch { throw error.first }
+        }
+
+        /// Checks every field and builds the resident; the rules of `validated`.
+        ///
+        /// A check that depends on another field is skipped while that field is bad, so one
+        /// mistake is reported once: with a bad ID number (111/112) the birth date and sex are
+        /// not required (they would come from the number) and not compared with it.
+        /// - Throws: `FieldErrors` with one `DomainError.invalidField` per bad field, in field order.
+        public func validatedCollectingAll(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(FieldErrors) -> Validated<ActualResident> {
+            var c = FieldErrorCollector()
             func req<T>(_ v: T?, _ f: String) throws(DomainError) -> T {
-                guard let v else { throw .invalidField(field: f, reason: "is required") }
+                guard let v else { throw .invalidField(field: f, reason: .required) }
                 return v
             }
             func date(_ raw: String?, _ f: String) throws(DomainError) -> CalendarDate? {
                 guard let s = raw?.trimmed, !s.isEmpty else { return nil }
-                guard let d = CalendarDate(iso: s) else { throw .invalidField(field: f, reason: "\(s.prefix(20)) is not a calendar date YYYY-MM-DD") }
+                guard let d = CalendarDate(iso: s) else { throw .invalidField(field: f, reason: .notADate(s)) }
                 return d
             }
-            let type = try req(populationType, "populationType")
-            let docType = try req(idDocType, "idDocType")
-            let rawNumber = try req(idNumber, "idNumber")
-            let personName = try FieldRules.name(name, field: "name", max: 50)
+            let type = c.check { () throws(DomainError) in try req(populationType, "populationType") }
+            let docType = c.check { () throws(DomainError) in try req(idDocType, "idDocType") }
+            let rawNumber = c.check { () throws(DomainError) in try req(idNumber, "idNumber") }
+            let personName = c.check { () throws(DomainError) in try FieldRules.name(name, field: "name", max: 50) }
             var warnings: [ValidationWarning] = []
-            var number: String
+            var number: String?
             var legacy = false
             var derivedSex: Sex?
             var derivedBirth: CalendarDate?
-            if docType.usesCitizenIDNumber {
-                let v = try CitizenIDNumber.validate(rawNumber, today: today, history: history, field: "idNumber")
-                number = v.value.value
-                legacy = v.value.legacy15
-                derivedSex = v.value.sex
-                derivedBirth = v.value.birthDate
-                warnings += v.warnings
-            } else {
-                number = try docType.validateNumber(rawNumber, today: today, field: "idNumber")
+            // Whether sex and birth date must be sent (known only with a document type, and not
+            // when they would come from a number that is itself bad).
+            var needsSexAndBirth = false
+            if let docType, let rawNumber {
+                if docType.usesCitizenIDNumber {
+                    if let v = c.check({ () throws(DomainError) in try CitizenIDNumber.validate(rawNumber, today: today, history: history, field: "idNumber") }) {
+                        number = v.value.value
+                        legacy = v.value.legacy15
+                        derivedSex = v.value.sex
+                        derivedBirth = v.value.birthDate
+                        warnings += v.warnings
+                    }
+                } else {
+                    number = c.check { () throws(DomainError) in try docType.validateNumber(rawNumber, today: today, field: "idNumber") }
+                    needsSexAndBirth = true
+                }
+            } else if let docType, !docType.usesCitizenIDNumber {
+                needsSexAndBirth = true
             }
-            let sentBirth = try date(birthDate, "birthDate")
+            let sentBirth = c.check { () throws(DomainError) in try date(birthDate, "birthDate") } ?? nil
+            var birthOK = true
             if let d = derivedBirth, let s = sentBirth, s != d {
-                throw .invalidField(field: "birthDate", reason: "\(s) contradicts the ID number, which gives \(d)")
+                c.add(.invalidField(field: "birthDate", reason: .birthDateContradictsIDNumber(given: s.description, derived: d.description)))
+                birthOK = false
             }
             if let s = sex, let d = derivedSex, s != d {
-                throw .invalidField(field: "sex", reason: "\(s.code) contradicts the ID number, which gives \(d.code)")
+                c.add(.invalidField(field: "sex", reason: .sexContradictsIDNumber(given: s, derived: d)))
             }
-            let birth = try req(derivedBirth ?? sentBirth, "birthDate")
-            guard birth <= today else { throw .invalidField(field: "birthDate", reason: "\(birth) lies after today (\(today))") }
-            let personSex = try req(derivedSex ?? sex, "sex")
+            var birth = derivedBirth ?? sentBirth
+            if birth == nil, needsSexAndBirth, !c.has("birthDate") { c.add(.invalidField(field: "birthDate", reason: .required)) }
+            if let b = birth, b > today, birthOK {
+                c.add(.invalidField(field: "birthDate", reason: .afterToday(b.description, today: today.description)))
+                birth = nil
+            }
+            let personSex = derivedSex ?? sex
+            if personSex == nil, needsSexAndBirth { c.add(.invalidField(field: "sex", reason: .required)) }
             var eth: String?
             if let e = ethnicity?.trimmed, !e.isEmpty {
-                guard e.count == 2, e.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
-                    throw .invalidField(field: "ethnicity", reason: "must be a two-digit GB/T 3304 code (01 汉族)")
-                }
-                eth = e
+                if let code = Ethnicity.code(e) { eth = code } else { c.add(.invalidField(field: "ethnicity", reason: .unknownEthnicity(e))) }
             }
             var tel: PhoneNumber?
-            if let p = phone, !p.trimmed.isEmpty { tel = try PhoneNumber(p, field: "phone") }
-            let registered = try date(registeredAt, "registeredAt") ?? today
-            guard registered <= today else { throw .invalidField(field: "registeredAt", reason: "\(registered) lies after today (\(today))") }
-            guard registered >= birth else { throw .invalidField(field: "registeredAt", reason: "\(registered) lies before the birth date \(birth)") }
-            let dereg = try date(deregisteredAt, "deregisteredAt")
-            let reason = try FieldRules.optional(deregistrationReason, field: "deregistrationReason", max: 100)
+            if let p = phone, !p.trimmed.isEmpty { tel = c.check { () throws(DomainError) in try PhoneNumber(p, field: "phone") } }
+            let sentRegistered = c.check { () throws(DomainError) in try date(registeredAt, "registeredAt") }
+            var registered: CalendarDate? = sentRegistered.map { $0 ?? today }
+            if let r = registered, r > today {
+                c.add(.invalidField(field: "registeredAt", reason: .afterToday(r.description, today: today.description)))
+                registered = nil
+            } else if let r = registered, let b = birth, r < b {
+                c.add(.invalidField(field: "registeredAt", reason: .beforeBirthDate(r.description, birth: b.description)))
+                registered = nil
+            }
+            let dereg = c.check { () throws(DomainError) in try date(deregisteredAt, "deregisteredAt") } ?? nil
+            let reason = c.check { () throws(DomainError) in try FieldRules.optional(deregistrationReason, field: "deregistrationReason", max: 100) } ?? nil
             if let d = dereg {
-                guard d >= registered else { throw .invalidField(field: "deregisteredAt", reason: "\(d) lies before the registration date \(registered)") }
-                guard d <= today else { throw .invalidField(field: "deregisteredAt", reason: "\(d) lies after today (\(today))") }
-                guard reason != nil else { throw .invalidField(field: "deregistrationReason", reason: "is required with deregisteredAt") }
-            } else if reason != nil {
-                throw .invalidField(field: "deregisteredAt", reason: "is required with deregistrationReason")
+                if let r = registered, d < r {
+                    c.add(.invalidField(field: "deregisteredAt", reason: .beforeRegistrationDate(d.description, registered: r.description)))
+                } else if d > today {
+                    c.add(.invalidField(field: "deregisteredAt", reason: .afterToday(d.description, today: today.description)))
+                }
+                if reason == nil, !c.has("deregistrationReason") {
+                    c.add(.invalidField(field: "deregistrationReason", reason: .requiredWith("deregisteredAt")))
+                }
+            } else if reason != nil, !c.has("deregisteredAt") {
+                c.add(.invalidField(field: "deregisteredAt", reason: .requiredWith("deregistrationReason")))
+            }
+            let hukou = c.check { () throws(DomainError) in try FieldRules.optional(hukouAddress, field: "hukouAddress", max: 200) } ?? nil
+            let address = c.check { () throws(DomainError) in try req(residenceAddressId, "residenceAddressId") }
+            let why = c.check { () throws(DomainError) in try req(residenceReason, "residenceReason") }
+            let housing = c.check { () throws(DomainError) in try req(housingRelation, "housingRelation") }
+            let work = c.check { () throws(DomainError) in try FieldRules.optional(employer, field: "employer", max: 100) } ?? nil
+            guard c.errors.isEmpty, let type, let docType, let number, let personName, let birth, let personSex, let registered,
+                  let address, let why, let housing
+            else {
+                // Every path that leaves a value nil records an error; the fallback guards the invariant.
+                throw FieldErrors(c.errors.isEmpty ? [.invalidField(field: "idNumber", reason: .required)] : c.errors)
             }
             let resident = ActualResident(
                 populationType: type, hukouSeparated: hukouSeparated ?? false, idDocType: docType, idNumber: number, idNumberLegacy15: legacy,
-                name: personName, sex: personSex, birthDate: birth, ethnicity: eth,
-                hukouAddress: try FieldRules.optional(hukouAddress, field: "hukouAddress", max: 200),
-                residenceAddressID: try req(residenceAddressId, "residenceAddressId"), gridID: gridID,
-                residenceReason: try req(residenceReason, "residenceReason"), housingRelation: try req(housingRelation, "housingRelation"),
-                employer: try FieldRules.optional(employer, field: "employer", max: 100), phone: tel,
-                registeredAt: registered, deregisteredAt: dereg, deregistrationReason: reason)
+                name: personName, sex: personSex, birthDate: birth, ethnicity: eth, hukouAddress: hukou,
+                residenceAddressID: address, gridID: gridID, residenceReason: why, housingRelation: housing,
+                employer: work, phone: tel, registeredAt: registered, deregisteredAt: dereg, deregistrationReason: reason)
             return Validated(value: resident, warnings: warnings)
         }
     }

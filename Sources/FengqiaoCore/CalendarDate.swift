@@ -17,14 +17,14 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     ///   the month outside 1–12 or the day outside the month (`2023-02-29`, `1900-02-29`).
     public init(year: Int, month: Int, day: Int, field: String = "date") throws(DomainError) {
         guard (1...9999).contains(year) else {
-            throw .invalidField(field: field, reason: "year \(year) is outside 1–9999")
+            throw .invalidField(field: field, reason: .yearOutOfRange(year))
         }
         guard (1...12).contains(month) else {
-            throw .invalidField(field: field, reason: "month \(month) is outside 1–12")
+            throw .invalidField(field: field, reason: .monthOutOfRange(month))
         }
         let days = Self.daysInMonth(month, year: year)
         guard (1...days).contains(day) else {
-            throw .invalidField(field: field, reason: "day \(day) is outside 1–\(days) for \(Self.pad(year, 4))-\(Self.pad(month, 2))")
+            throw .invalidField(field: field, reason: .dayOutOfRange(day: day, days: days, yearMonth: "\(Self.pad(year, 4))-\(Self.pad(month, 2))"))
         }
         self.year = year
         self.month = month

@@ -61,7 +61,7 @@ public struct CitizenIDNumber: Sendable, Hashable, Codable, CustomStringConverti
         switch chars.count {
         case 15:
             if let i = chars.firstIndex(where: { !Self.isDigit($0) }) {
-                throw .invalidField(field: field, reason: "a 15-digit first-generation number must contain digits only (character \(i + 1) is '\(chars[i])')")
+                throw .invalidField(field: field, reason: .idLegacyDigitsOnly(position: i + 1, character: String(chars[i])))
             }
             let digits = String(chars)
             let date = try Self.birthDate(String(digits.dropFirst(6).prefix(6)), century: "19", today: today, field: field)
@@ -70,21 +70,19 @@ public struct CitizenIDNumber: Sendable, Hashable, Codable, CustomStringConverti
             legacy15 = true
         case 18:
             for (i, c) in chars.enumerated() where !Self.isDigit(c) && !(i == 17 && c == "X") {
-                throw .invalidField(field: field, reason: i == 17
-                    ? "character 18 ('\(c)') must be a digit or X"
-                    : "character \(i + 1) ('\(c)') must be a digit")
+                throw .invalidField(field: field, reason: i == 17 ? .idLastCharacter(String(c)) : .idDigit(position: i + 1, character: String(c)))
             }
             let s = String(chars)
             let date = try Self.birthDate(String(s.dropFirst(6).prefix(8)), century: "", today: today, field: field)
             let expected = Self.checkCharacter(forFirst17: String(s.prefix(17)))!
             guard chars[17] == expected else {
-                throw .invalidField(field: field, reason: "check character \(chars[17]) does not match; expected \(expected)")
+                throw .invalidField(field: field, reason: .checkCharacterMismatch(found: String(chars[17]), expected: String(expected)))
             }
             value = s
             birthDate = date
             legacy15 = false
         default:
-            throw .invalidField(field: field, reason: "must have 18 characters, or 15 digits for a first-generation number (has \(chars.count))")
+            throw .invalidField(field: field, reason: .idNumberLength(chars.count))
         }
     }
 
@@ -93,13 +91,13 @@ public struct CitizenIDNumber: Sendable, Hashable, Codable, CustomStringConverti
     private static func birthDate(_ digits: String, century: String, today: CalendarDate?, field: String) throws(DomainError) -> CalendarDate {
         let ymd = century + digits
         guard let date = CalendarDate(yyyymmdd: ymd) else {
-            throw .invalidField(field: field, reason: "birth date \(ymd) is not a calendar date")
+            throw .invalidField(field: field, reason: .idBirthDateInvalid(ymd))
         }
         guard date.year >= 1800 else {
-            throw .invalidField(field: field, reason: "birth year \(date.year) is before 1800")
+            throw .invalidField(field: field, reason: .idBirthYearBefore1800(date.year))
         }
         if let today, date > today {
-            throw .invalidField(field: field, reason: "birth date \(date) lies after today (\(today))")
+            throw .invalidField(field: field, reason: .idBirthDateAfterToday(date.description, today: today.description))
         }
         return date
     }

@@ -335,7 +335,7 @@ public struct MediationAgreement: Codable, Sendable, Equatable {
         }
         let m = missingContents
         if !m.isEmpty {
-            throw .invalidField(field: "agreement", reason: "missing " + (form == .written ? "Art. 29 contents: " : "oral-agreement record: ") + m.joined(separator: ", "))
+            throw .invalidField(field: "agreement", reason: .text("missing " + (form == .written ? "Art. 29 contents: " : "oral-agreement record: ") + m.joined(separator: ", ")))
         }
         return self
     }
@@ -368,7 +368,7 @@ public struct MediationAgreement: Codable, Sendable, Equatable {
     /// - Throws: `.invalidField("agreement", "cannot take effect, missing: …")` listing what is missing.
     public func checkEffective(partyIDs: [UUID]) throws(DomainError) {
         let m = missingForEffect(partyIDs: partyIDs)
-        if !m.isEmpty { throw .invalidField(field: "agreement", reason: "cannot take effect, missing: " + m.joined(separator: ", ")) }
+        if !m.isEmpty { throw .invalidField(field: "agreement", reason: .text("cannot take effect, missing: " + m.joined(separator: ", "))) }
     }
 }
 

@@ -268,7 +268,7 @@ public struct PoliceMediationFacts: Codable, Sendable, Equatable {
             throw .invalidField(field: "policeMediation.exclusions", reason: "police mediation (治安调解) does not apply to: \(names) — 公安机关治安调解工作规范")
         }
         if conduct == nil {
-            throw .invalidField(field: "policeMediation.conduct", reason: "is required: one of " + PoliceMediationConduct.allCases.map(\.rawValue).joined(separator: ", "))
+            throw .invalidField(field: "policeMediation.conduct", reason: .text("is required: one of " + PoliceMediationConduct.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         if !bothPartiesConsent {
             throw .invalidField(field: "policeMediation.bothPartiesConsent", reason: "police mediation needs both parties' consent")

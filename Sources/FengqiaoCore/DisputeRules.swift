@@ -95,7 +95,7 @@ public struct DisputeRules: Sendable, Equatable {
                 for (lKey, lValue) in sorted(levels) {
                     let lat = "\(at).\(lKey)"
                     guard let l = DisputeLevel(rawValue: lKey), l.next != nil else {
-                        throw .invalidField(field: lat, reason: "unknown level; one of " + deadlineLevels.map(\.rawValue).joined(separator: ", ") + " (the station is the top level and has no deadline)")
+                        throw .invalidField(field: lat, reason: .text("unknown level; one of " + deadlineLevels.map(\.rawValue).joined(separator: ", ") + " (the station is the top level and has no deadline)"))
                     }
                     guard case .number(let days) = lValue, days.isFinite else { throw .invalidField(field: lat, reason: "must be a number of days") }
                     guard days * 24 > 0.999_999, days <= 365 else { throw .invalidField(field: lat, reason: "must be 1 hour (1/24) to 365 days") }
@@ -116,7 +116,7 @@ public struct DisputeRules: Sendable, Equatable {
                 for (key, value) in sorted(try object(t, at: "risk.triggers")) {
                     let at = "risk.triggers.\(key)"
                     guard let trigger = RiskTrigger(rawValue: key) else {
-                        throw .invalidField(field: at, reason: "unknown trigger; one of " + RiskTrigger.allCases.map(\.rawValue).joined(separator: ", "))
+                        throw .invalidField(field: at, reason: .text("unknown trigger; one of " + RiskTrigger.allCases.map(\.rawValue).joined(separator: ", ")))
                     }
                     rules.risk.gradeFor[trigger] = try gradeValue(value, at: at)
                     if trigger == .repeatIncidents { triggerGradeGiven = true }
@@ -157,7 +157,7 @@ public struct DisputeRules: Sendable, Equatable {
 
     private static func known(_ o: [String: RulesJSON], at: String?, _ keys: [String]) throws(DomainError) {
         for k in o.keys.sorted() where !k.hasPrefix("_") && !keys.contains(k) {
-            throw .invalidField(field: at.map { "\($0).\(k)" } ?? k, reason: "unknown key; one of " + keys.joined(separator: ", "))
+            throw .invalidField(field: at.map { "\($0).\(k)" } ?? k, reason: .text("unknown key; one of " + keys.joined(separator: ", ")))
         }
     }
 

@@ -1,8 +1,10 @@
 /// The errors the domain core reports. One file in the server maps them to HTTP
 /// (RFC 9457 problem details in the API, inline messages in forms).
 public enum DomainError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A field failed validation; `field` is the API/form field name.
-    case invalidField(field: String, reason: String)
+    /// A field failed validation; `field` is the API/form field name. The reason has an English
+    /// text (the API's) and, when catalogued, a Chinese one (`ValidationReason`); a string
+    /// literal at the throw site makes an English-only reason.
+    case invalidField(field: String, reason: ValidationReason)
     /// The record does not exist or lies outside the caller's territory (both answer 404,
     /// so a scope never reveals that a record exists).
     case notFound(kind: String)

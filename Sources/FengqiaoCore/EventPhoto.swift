@@ -62,7 +62,7 @@ public struct CheckedPhoto: Sendable, Hashable {
             width = w
             height = h
         } catch {
-            throw .invalidField(field: field, reason: error.reason)
+            throw .invalidField(field: field, reason: .text(error.reason))
         }
         format = f
         byteCount = data.count

@@ -98,7 +98,7 @@ public struct ExportApproval: Sendable, Equatable {
         guard requesterID == self.requesterID else { throw DomainError.notFound(kind: "export approval") }
         switch status {
         case .pending: throw DomainError.invalidField(field: "approvalId", reason: "the export request is still waiting for approval")
-        case .rejected: throw DomainError.invalidField(field: "approvalId", reason: "the export request was rejected" + (note.map { ": \($0)" } ?? ""))
+        case .rejected: throw DomainError.invalidField(field: "approvalId", reason: .text("the export request was rejected" + (note.map { ": \($0)" } ?? "")))
         case .used: throw DomainError.invalidField(field: "approvalId", reason: "the approval has already been used; an approval is good for one export")
         case .approved: break
         }

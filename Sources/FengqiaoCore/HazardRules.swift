@@ -49,10 +49,10 @@ public struct HazardRules: Sendable, Equatable {
                 category = v
             }
             guard let s = d.severity, let severity = EventSeverity(rawValue: s) else {
-                throw .invalidField(field: "\(at).severity", reason: "must be one of " + EventSeverity.allCases.map(\.rawValue).joined(separator: ", "))
+                throw .invalidField(field: "\(at).severity", reason: .text("must be one of " + EventSeverity.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             guard let st = d.stage, let stage = DeadlineStage(rawValue: st) else {
-                throw .invalidField(field: "\(at).stage", reason: "must be one of " + DeadlineStage.allCases.map(\.rawValue).joined(separator: ", "))
+                throw .invalidField(field: "\(at).stage", reason: .text("must be one of " + DeadlineStage.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             let limit: TimeLimit
             switch (d.hours, d.workingDays) {
@@ -70,7 +70,7 @@ public struct HazardRules: Sendable, Equatable {
         for (i, c) in (f.categories ?? []).enumerated() {
             let at = "categories[\(i)]"
             guard let raw = c.category, let category = HazardCategory(rawValue: raw) else {
-                throw .invalidField(field: "\(at).category", reason: "must be one of " + HazardCategory.allCases.map(\.rawValue).joined(separator: ", "))
+                throw .invalidField(field: "\(at).category", reason: .text("must be one of " + HazardCategory.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             guard let idx = rules.categories.rows.firstIndex(where: { $0.category == category }) else {
                 throw .invalidField(field: "\(at).category", reason: "\"\(raw)\" is not in the category table")

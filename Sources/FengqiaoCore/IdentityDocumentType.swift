@@ -76,20 +76,20 @@ public enum IdentityDocumentType: String, Sendable, Codable, CaseIterable {
             let u = s.uppercased()
             let rest = u.dropFirst()
             guard u.count == 9, u.first == "H" || u.first == "M", rest.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
-                throw .invalidField(field: field, reason: "a 港澳居民来往内地通行证 number is H or M followed by 8 digits (without the renewal count)")
+                throw .invalidField(field: field, reason: .hkMacaoPermitNumber)
             }
             return u
         case .taiwanMtp:
             guard s.count == 8, s.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
-                throw .invalidField(field: field, reason: "a 台湾居民来往大陆通行证 number is 8 digits (without the issue count)")
+                throw .invalidField(field: field, reason: .taiwanPermitNumber)
             }
             return s
         default:
             guard (1...32).contains(s.count) else {
-                throw .invalidField(field: field, reason: "must have 1–32 characters (has \(s.count))")
+                throw .invalidField(field: field, reason: .documentNumberLength(s.count))
             }
             guard s.unicodeScalars.allSatisfy(Self.isVisible) else {
-                throw .invalidField(field: field, reason: "may contain only visible characters (no spaces or control characters)")
+                throw .invalidField(field: field, reason: .visibleCharactersOnly)
             }
             return s
         }

@@ -84,25 +84,25 @@ public struct IndustryClassification: Sendable, Hashable, Codable {
         let c = (rawCode ?? "").trimmingCharacters(in: .whitespaces)
         var sec: Section?
         if !s.isEmpty {
-            guard let v = Section(rawValue: s) else { throw .invalidField(field: sectionField, reason: "must be a GB/T 4754 section letter A–T") }
+            guard let v = Section(rawValue: s) else { throw .invalidField(field: sectionField, reason: .industrySection) }
             sec = v
         }
         var code: String?
         if !c.isEmpty {
             guard (2...4).contains(c.count), c.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
-                throw .invalidField(field: codeField, reason: "must be a GB/T 4754 division, group or class code of 2–4 digits")
+                throw .invalidField(field: codeField, reason: .industryCodeShape)
             }
             let division = Int(c.prefix(2))!
             guard let owner = Section.of(division: division) else {
-                throw .invalidField(field: codeField, reason: "division \(c.prefix(2)) is not in GB/T 4754 (01–97)")
+                throw .invalidField(field: codeField, reason: .industryDivisionUnknown(String(c.prefix(2))))
             }
             if let sec, sec != owner {
-                throw .invalidField(field: codeField, reason: "division \(c.prefix(2)) belongs to section \(owner.rawValue), not \(sec.rawValue)")
+                throw .invalidField(field: codeField, reason: .industryDivisionSection(division: String(c.prefix(2)), owner: owner.rawValue, given: sec.rawValue))
             }
             sec = owner
             code = c
         }
-        guard let sec else { throw .invalidField(field: sectionField, reason: "give a section letter A–T or a code") }
+        guard let sec else { throw .invalidField(field: sectionField, reason: .industryMissing) }
         self.section = sec
         self.code = code
     }

@@ -45,11 +45,11 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
             } else if c == "-" || c == "(" || c == ")" || c.isWhitespace {
                 continue
             } else {
-                throw .invalidField(field: field, reason: "may contain only digits, spaces, hyphens, parentheses and a leading +")
+                throw .invalidField(field: field, reason: .phoneCharacters)
             }
         }
         guard !digits.isEmpty else {
-            throw .invalidField(field: field, reason: "must not be empty")
+            throw .invalidField(field: field, reason: .phoneEmpty)
         }
         let international: Substring?
         if plus {
@@ -64,7 +64,7 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
                 (e164, kind) = try Self.mainland(international.dropFirst(2), trunkPrefixed: false, field: field)
             } else {
                 guard (7...15).contains(international.count), international.first != "0" else {
-                    throw .invalidField(field: field, reason: "an international number needs a country code and 7–15 digits in all")
+                    throw .invalidField(field: field, reason: .phoneInternational)
                 }
                 (e164, kind) = ("+" + international, .international)
             }
@@ -74,11 +74,11 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
             (e164, kind) = try Self.mainland(digits.dropFirst(), trunkPrefixed: true, field: field)
         } else if digits.hasPrefix("1") {
             guard Self.isMobile(Substring(digits)) else {
-                throw .invalidField(field: field, reason: "a mobile number must be 1[3-9] followed by 9 digits")
+                throw .invalidField(field: field, reason: .phoneMobile)
             }
             (e164, kind) = ("+86" + digits, .mobile)
         } else {
-            throw .invalidField(field: field, reason: "a number without + must be a mainland mobile (1…) or landline (0…); write other numbers with + and the country code")
+            throw .invalidField(field: field, reason: .phoneNoCountryCode)
         }
     }
 
@@ -91,7 +91,7 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
         if let area = areaCodeLength(nsn), (7...8).contains(nsn.count - area) {
             return ("+86" + nsn, .landline)
         }
-        throw .invalidField(field: field, reason: "not a mainland mobile (1[3-9] + 9 digits) or landline (0 + area code + 7–8 digits)")
+        throw .invalidField(field: field, reason: .phoneNotMainland)
     }
 
     private static func isMobile(_ nsn: Substring) -> Bool {

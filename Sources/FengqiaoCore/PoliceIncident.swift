@@ -26,7 +26,7 @@ public enum IncidentCategory: String, CaseIterable, Codable, Sendable {
     /// Parses a code. - Throws: `.invalidField(field, …)` listing the valid codes.
     public static func parse(_ raw: String, field: String = "category") throws(DomainError) -> IncidentCategory {
         guard let c = IncidentCategory(rawValue: raw) else {
-            throw .invalidField(field: field, reason: "unknown incident category \"\(raw.prefix(20))\"; one of " + allCases.map(\.rawValue).joined(separator: ", "))
+            throw .invalidField(field: field, reason: .text("unknown incident category \"\(raw.prefix(20))\"; one of " + allCases.map(\.rawValue).joined(separator: ", ")))
         }
         return c
     }

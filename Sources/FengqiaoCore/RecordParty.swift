@@ -21,11 +21,11 @@ enum RecordParty {
     ) throws(DomainError) -> Document? {
         let number = raw?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if number.isEmpty {
-            if required { throw .invalidField(field: numberField, reason: "is required") }
-            if type != nil { throw .invalidField(field: numberField, reason: "is required with \(typeField)") }
+            if required { throw .invalidField(field: numberField, reason: .required) }
+            if type != nil { throw .invalidField(field: numberField, reason: .requiredWith(typeField)) }
             return nil
         }
-        guard let type else { throw .invalidField(field: typeField, reason: "is required with \(numberField)") }
+        guard let type else { throw .invalidField(field: typeField, reason: .requiredWith(numberField)) }
         if type.usesCitizenIDNumber {
             let v = try CitizenIDNumber.validate(number, today: today, history: history, field: numberField)
             return Document(type: type, number: v.value.value, warnings: v.warnings)
@@ -43,13 +43,13 @@ enum RecordParty {
     /// An optional calendar date `YYYY-MM-DD` (GB/T 7408).
     static func date(_ raw: String?, field: String) throws(DomainError) -> CalendarDate? {
         guard let s = raw?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
-        guard let d = CalendarDate(iso: s) else { throw .invalidField(field: field, reason: "\(s.prefix(20)) is not a calendar date YYYY-MM-DD") }
+        guard let d = CalendarDate(iso: s) else { throw .invalidField(field: field, reason: .notADate(s)) }
         return d
     }
 
     /// A required value.
     static func required<T>(_ v: T?, _ field: String) throws(DomainError) -> T {
-        guard let v else { throw .invalidField(field: field, reason: "is required") }
+        guard let v else { throw .invalidField(field: field, reason: .required) }
         return v
     }
 
@@ -58,9 +58,9 @@ enum RecordParty {
     static func code(_ raw: String?, field: String, max: Int, uppercased: Bool = false) throws(DomainError) -> String? {
         let s = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if s.isEmpty { return nil }
-        guard s.count <= max else { throw .invalidField(field: field, reason: "must have at most \(max) characters (has \(s.count))") }
+        guard s.count <= max else { throw .invalidField(field: field, reason: .tooLong(max: max, has: s.count)) }
         guard s.unicodeScalars.allSatisfy(isVisible) else {
-            throw .invalidField(field: field, reason: "may contain only visible characters (no spaces or control characters)")
+            throw .invalidField(field: field, reason: .visibleCharactersOnly)
         }
         return uppercased ? s.uppercased() : s
     }

@@ -115,11 +115,11 @@ public struct StandardAddress: Codable, Sendable, Equatable, Identifiable {
         ///   doorplate, building, unit, floor or room, a value over 50 characters (estate 100) or a
         ///   `divisionCode12` that is not 12 digits.
         public func validated() throws(DomainError) -> StandardAddress {
-            guard let gridId else { throw .invalidField(field: "gridId", reason: "is required") }
+            guard let gridId else { throw .invalidField(field: "gridId", reason: .required) }
             var code12: String?
             if let raw = divisionCode12?.trimmed, !raw.isEmpty {
                 guard raw.count == 12, raw.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
-                    throw .invalidField(field: "divisionCode12", reason: "must be a 12-digit village-level division code")
+                    throw .invalidField(field: "divisionCode12", reason: .divisionCode12)
                 }
                 code12 = raw
             }

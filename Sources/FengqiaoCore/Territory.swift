@@ -184,10 +184,10 @@ public enum FieldRules {
     ///   or holding control characters.
     public static func name(_ raw: String?, field: String, max: Int = 100) throws(DomainError) -> String {
         let s = (raw ?? "").trimmed
-        guard !s.isEmpty else { throw .invalidField(field: field, reason: "is required") }
-        guard s.count <= max else { throw .invalidField(field: field, reason: "must have at most \(max) characters (has \(s.count))") }
+        guard !s.isEmpty else { throw .invalidField(field: field, reason: .required) }
+        guard s.count <= max else { throw .invalidField(field: field, reason: .tooLong(max: max, has: s.count)) }
         guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidField(field: field, reason: "must not contain control characters")
+            throw .invalidField(field: field, reason: .controlCharacters)
         }
         return s
     }

@@ -28,14 +28,14 @@ public struct UnifiedSocialCreditCode: Sendable, Hashable, Codable, CustomString
         let chars = Array(raw.trimmingCharacters(in: .whitespacesAndNewlines))
             .map { $0.isASCII && $0.isLowercase ? Character($0.uppercased()) : $0 }
         guard chars.count == 18 else {
-            throw .invalidField(field: field, reason: "must have 18 characters (has \(chars.count))")
+            throw .invalidField(field: field, reason: .usccLength(chars.count))
         }
         for (i, c) in chars.prefix(17).enumerated() where Self.index(of: c) == nil {
-            throw .invalidField(field: field, reason: "character \(i + 1) ('\(c)') is not allowed; use 0–9 and A–Y without I, O, S, V, Z")
+            throw .invalidField(field: field, reason: .usccCharacter(position: i + 1, character: String(c)))
         }
         let last = chars[17]
         guard last.isASCII, last.isNumber || last.isUppercase else {
-            throw .invalidField(field: field, reason: "character 18 ('\(last)') must be a digit or a letter")
+            throw .invalidField(field: field, reason: .usccLastCharacter(String(last)))
         }
         value = String(chars)
     }
