@@ -115,24 +115,34 @@ public struct StandardAddress: Codable, Sendable, Equatable, Identifiable {
         ///   doorplate, building, unit, floor or room, a value over 50 characters (estate 100) or a
         ///   `divisionCode12` that is not 12 digits.
         public func validated() throws(DomainError) -> StandardAddress {
-            guard let gridId else { throw .invalidField(field: "gridId", reason: .required) }
+            do { return try validatedCollectingAll() } catch { throw error.first }
+        }
+
+        /// Checks every field (the rules of `validated()`).
+        /// - Throws: `FieldErrors`, one `DomainError.invalidField` per bad field in the order
+        ///   grid, division code, street, doorplate, estate, building, unit, floor, room.
+        public func validatedCollectingAll() throws(FieldErrors) -> StandardAddress {
+            var c = FieldErrorCollector()
+            if gridId == nil { c.add(.invalidField(field: "gridId", reason: .required)) }
             var code12: String?
             if let raw = divisionCode12?.trimmed, !raw.isEmpty {
-                guard raw.count == 12, raw.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else {
-                    throw .invalidField(field: "divisionCode12", reason: .divisionCode12)
+                if raw.count == 12, raw.allSatisfy({ $0.isASCII && $0.isWholeNumber }) { code12 = raw } else {
+                    c.add(.invalidField(field: "divisionCode12", reason: .divisionCode12))
                 }
-                code12 = raw
+            }
+            let street = c.check { () throws(DomainError) in try FieldRules.name(self.street, field: "street", max: 50) }
+            let doorplate = c.check { () throws(DomainError) in try FieldRules.name(self.doorplate, field: "doorplate", max: 50) }
+            let estate = c.check { () throws(DomainError) in try FieldRules.optional(estateName, field: "estateName", max: 100) } ?? nil
+            let building = c.check { () throws(DomainError) in try FieldRules.name(self.building, field: "building", max: 50) }
+            let unit = c.check { () throws(DomainError) in try FieldRules.name(self.unit, field: "unit", max: 50) }
+            let floor = c.check { () throws(DomainError) in try FieldRules.name(self.floor, field: "floor", max: 50) }
+            let room = c.check { () throws(DomainError) in try FieldRules.name(self.room, field: "room", max: 50) }
+            guard c.errors.isEmpty, let gridId, let street, let doorplate, let building, let unit, let floor, let room else {
+                throw FieldErrors(c.errors)
             }
             return StandardAddress(
-                divisionCode12: code12,
-                street: try FieldRules.name(street, field: "street", max: 50),
-                doorplate: try FieldRules.name(doorplate, field: "doorplate", max: 50),
-                estateName: try FieldRules.optional(estateName, field: "estateName", max: 100),
-                building: try FieldRules.name(building, field: "building", max: 50),
-                unit: try FieldRules.name(unit, field: "unit", max: 50),
-                floor: try FieldRules.name(floor, field: "floor", max: 50),
-                room: try FieldRules.name(room, field: "room", max: 50),
-                gridID: gridId, buildingID: buildingId)
+                divisionCode12: code12, street: street, doorplate: doorplate, estateName: estate, building: building,
+                unit: unit, floor: floor, room: room, gridID: gridId, buildingID: buildingId)
         }
     }
 }

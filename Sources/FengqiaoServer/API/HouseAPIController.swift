@@ -102,7 +102,7 @@ struct HouseAPIController: RouteCollection {
         var occupancy: ActualHouse.Occupancy?
         if let s = req.query[String.self, at: "occupancy"] {
             guard let o = ActualHouse.Occupancy(rawValue: s) else {
-                throw DomainError.invalidField(field: "occupancy", reason: "must be one of " + ActualHouse.Occupancy.allCases.map(\.rawValue).joined(separator: ", "))
+                throw DomainError.invalidField(field: "occupancy", reason: .text("must be one of " + ActualHouse.Occupancy.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             occupancy = o
         }

@@ -82,7 +82,7 @@ struct OrganizationAPIController: RouteCollection {
     static func enumQuery<E: RawRepresentable & CaseIterable>(_ req: Request, _ name: String, as: E.Type) throws -> E? where E.RawValue == String {
         guard let s = req.query[String.self, at: name] else { return nil }
         guard let v = E(rawValue: s) else {
-            throw DomainError.invalidField(field: name, reason: "must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+            throw DomainError.invalidField(field: name, reason: .text("must be one of " + E.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         return v
     }

@@ -55,6 +55,18 @@ public struct ImportCellProblem: Sendable, Equatable, CustomStringConvertible {
         column.map { ImportCellReference(column: $0 - 1, row: line).description }
     }
 
+    /// The problem in Chinese (the import's error file and page).
+    public var chinese: String {
+        switch reason {
+        case .raggedRow(let expected, let found):
+            return "第 \(line) 行有 \(found) 列，表头有 \(expected) 列"
+        case .formulaCell:
+            return "单元格 \(cellReference ?? "?") 是公式：公式不导入，请粘贴为数值"
+        case .errorValue(let value):
+            return "单元格 \(cellReference ?? "?") 显示错误值 \(value)"
+        }
+    }
+
     public var description: String {
         switch reason {
         case .raggedRow(let expected, let found):

@@ -36,7 +36,7 @@ struct ProblemMiddleware: AsyncMiddleware {
         case let e as DomainError:
             switch e {
             case .invalidField(let f, let r):
-                return Mapped(status: .unprocessableEntity, type: "validation", title: "Invalid field", detail: "\(f): \(r)", errors: [FieldProblem(field: f, reason: r)])
+                return Mapped(status: .unprocessableEntity, type: "validation", title: "Invalid field", detail: "\(f): \(r)", errors: [FieldProblem(field: f, reason: r.english)])
             case .notFound(let k):
                 return Mapped(status: .notFound, type: "not-found", title: "Not found", detail: "No such \(k).")
             case .forbidden(let r):

@@ -44,7 +44,7 @@ extension DisputeService {
                 located.append((n, try await incidentRecord(input, visible: visible, now: now)))
                 items.append(nil)
             } catch let DomainError.invalidField(field, reason) {
-                items.append(.refused(field: field, reason: reason))
+                items.append(.refused(field: field, reason: reason.english))
             } catch DomainError.notFound(let kind) {
                 items.append(.refused(field: kind == "grid" ? "gridId" : "addressId", reason: "no such \(kind) in your territory"))
             }

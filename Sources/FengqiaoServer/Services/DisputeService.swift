@@ -131,12 +131,12 @@ public struct DisputeService: Sendable {
         let now = settings.clock()
         try Self.checkLengths(i)
         guard let rawCategory = i.category, let category = DisputeCategory(rawValue: rawCategory) else {
-            throw DomainError.invalidField(field: "category", reason: "must be one of " + DisputeCategory.allCases.map(\.rawValue).joined(separator: ", "))
+            throw DomainError.invalidField(field: "category", reason: .text("must be one of " + DisputeCategory.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         var source: DisputeSource
         if let s = i.source {
             guard let v = DisputeSource(rawValue: s) else {
-                throw DomainError.invalidField(field: "source", reason: "must be one of " + DisputeSource.allCases.map(\.rawValue).joined(separator: ", "))
+                throw DomainError.invalidField(field: "source", reason: .text("must be one of " + DisputeSource.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             source = v
         } else if i.incidentId != nil {
@@ -255,7 +255,7 @@ public struct DisputeService: Sendable {
     public func apply(_ id: UUID, _ i: EventInput, actor: Actor, access: DisputeAccess) async throws -> DisputeView {
         let now = settings.clock()
         guard let raw = i.event, let event = DisputeEvent(rawValue: raw) else {
-            throw DomainError.invalidField(field: "event", reason: "must be one of " + DisputeEvent.allCases.map(\.rawValue).joined(separator: ", "))
+            throw DomainError.invalidField(field: "event", reason: .text("must be one of " + DisputeEvent.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         guard let version = i.version else { throw DomainError.invalidField(field: "version", reason: "is required (the version of the case you read)") }
         try DisputeTextLimits.check(i.note, field: "note", max: DisputeTextLimits.note)
@@ -658,7 +658,7 @@ public struct DisputeService: Sendable {
     public func incidentEvent(_ id: UUID, _ i: IncidentEventInput, actor: Actor, access: DisputeAccess) async throws -> (IncidentRecord, DisputeView?) {
         let now = settings.clock()
         guard let raw = i.event, let event = IncidentEvent(rawValue: raw) else {
-            throw DomainError.invalidField(field: "event", reason: "must be one of " + IncidentEvent.allCases.map(\.rawValue).joined(separator: ", "))
+            throw DomainError.invalidField(field: "event", reason: .text("must be one of " + IncidentEvent.allCases.map(\.rawValue).joined(separator: ", ")))
         }
         try DisputeTextLimits.check(i.note, field: "note", max: DisputeTextLimits.note)
         let current = try await incidents.find(id, visible: access.visible, on: app.store.db)

@@ -26,14 +26,14 @@ public struct HouseService: Sendable {
     /// The address a house is registered at: visible to the caller and active.
     /// - Throws: `DomainError.invalidField("addressId", …)` otherwise (as for residents).
     func activeAddress(_ id: UUID?, visible: VisibleTerritory) async throws -> StandardAddress {
-        guard let id else { throw DomainError.invalidField(field: "addressId", reason: "is required") }
+        guard let id else { throw DomainError.invalidField(field: "addressId", reason: .required) }
         let address: StandardAddress
         do {
             address = try await addresses.find(id, visible: visible, on: app.store.db)
         } catch DomainError.notFound {
-            throw DomainError.invalidField(field: "addressId", reason: "no such address in your territory")
+            throw DomainError.invalidField(field: "addressId", reason: .noSuchAddress)
         }
-        guard address.status == .active else { throw DomainError.invalidField(field: "addressId", reason: "the address is retired") }
+        guard address.status == .active else { throw DomainError.invalidField(field: "addressId", reason: .addressRetired) }
         return address
     }
 

@@ -166,7 +166,7 @@ actor ImportJobRunner {
     }
 
     static func counters(_ r: PopulationImportService.Report) -> ImportJob.Counters {
-        .init(read: r.read, imported: r.imported, unchanged: r.unchanged, flagged: r.flagged.count, rejected: r.rejected.count, addressesCreated: r.addressesCreated)
+        .init(read: r.read, imported: r.imported, unchanged: r.unchanged, flagged: r.flagged.count, rejected: r.rejectedRows, addressesCreated: r.addressesCreated)
     }
 
     static func issues(_ r: PopulationImportService.Report) -> [ImportJobIssue] {

@@ -25,7 +25,7 @@ enum JSONMergePatch {
             guard !object.isEmpty else { throw .invalidField(field: "body", reason: "names no field to change") }
             let unknown = object.keys.filter { !allowed.contains($0) }.sorted()
             guard unknown.isEmpty else {
-                throw .invalidField(field: "body", reason: "\(unknown.count) unknown field(s); allowed: " + allowed.sorted().joined(separator: ", "))
+                throw .invalidField(field: "body", reason: .text("\(unknown.count) unknown field(s); allowed: " + allowed.sorted().joined(separator: ", ")))
             }
             self.data = data
             self.keys = Set(object.keys)

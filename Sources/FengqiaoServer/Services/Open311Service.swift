@@ -228,7 +228,7 @@ public struct Open311Service: Sendable {
                                           principal: p, now: now)
         } catch DomainError.invalidField(let f, let r) {
             let name = ["buildingId": "address_id", "location": "lat/long", "location.datum": "lat/long"][f] ?? f
-            throw DomainError.invalidField(field: name, reason: r.replacingOccurrences(of: "your territory", with: "the API key's territory"))
+            throw DomainError.invalidField(field: name, reason: .text(r.english.replacingOccurrences(of: "your territory", with: "the API key's territory")))
         }
         e.progress = try e.progress.applying(.submit)
         e.stageStartedAt = now

@@ -103,14 +103,23 @@ extension PopulationImportService {
 
     /// The row's address: the `addressId` column, or the address columns resolved by their
     /// natural key (an address created earlier in a dry run counts as existing).
-    func rowAddress(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory) async throws -> RowAddress {
+    /// Every bad address field goes to `errors` (the result is then `nil`).
+    func rowAddress(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory,
+                    errors: inout FieldErrorCollector) async throws -> RowAddress? {
         if let raw = m.value("addressId", in: row)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
-            guard let id = UUID(uuidString: raw) else { throw DomainError.invalidField(field: "addressId", reason: "is not a valid id") }
-            let a = try await HouseService(app).activeAddress(id, visible: visible)
-            return RowAddress(id: a.id, gridID: a.gridID)
+            guard let id = UUID(uuidString: raw) else {
+                errors.add(.invalidField(field: "addressId", reason: .notAnID))
+                return nil
+            }
+            do {
+                let a = try await HouseService(app).activeAddress(id, visible: visible)
+                return RowAddress(id: a.id, gridID: a.gridID)
+            } catch let e as DomainError {
+                errors.add(e)
+                return nil
+            }
         }
-        let input = try await addressInput(row, m, state: state, options: options, visible: visible)
-        let a = try input.validated()
+        guard let (input, a) = try await validatedAddress(row, m, state: state, options: options, visible: visible, errors: &errors) else { return nil }
         let key = a.naturalKey
         if let id = try await addresses.activeIDs(forKeys: [key], on: app.store.db)[key] ?? state.pendingAddresses[key] {
             return RowAddress(id: id, gridID: a.gridID)
@@ -132,13 +141,22 @@ extension PopulationImportService {
     func houseRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
         if rowProblems(state, row) { return }
         do {
-            var input = try Self.houseInput(row, m)
-            let address = try await rowAddress(row, m, state: state, options: options, visible: visible)
-            input.addressId = address.id
+            // Every bad cell and address field of the row, then the first broken rule of the
+            // house (`ActualHouse.Input.validated` stops at the first).
+            var c = FieldErrorCollector()
+            var input = Self.houseInput(row, m, errors: &c)
+            let rowAddress = try await rowAddress(row, m, state: state, options: options, visible: visible, errors: &c)
+            input.addressId = rowAddress?.id ?? UUID()
             // Validate before anything is written, so a bad row creates no address.
-            let house = try await Self.tenantErrors {
-                try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: address.gridID).value
+            var checked: ActualHouse?
+            do {
+                checked = try await Self.tenantErrors {
+                    try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: rowAddress?.gridID ?? UUID()).value
+                }
+            } catch let e as DomainError {
+                c.add(e)
             }
+            guard c.errors.isEmpty, let address = rowAddress, let house = checked else { throw FieldErrors(c.errors) }
             let key = HouseRepository.key(addressID: address.id, houseCode: house.houseCode)
             if address.create == nil, try await HouseRepository(cipher: app.cipher).existing(addressID: address.id, houseCode: house.houseCode, on: app.store.db) != nil
                 || state.pendingKeys.contains("house:" + key) {
@@ -166,19 +184,28 @@ extension PopulationImportService {
     func organizationRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
         if rowProblems(state, row) { return }
         do {
-            var input = try Self.organizationInput(row, m)
-            let address = try await rowAddress(row, m, state: state, options: options, visible: visible)
-            input.addressId = address.id
-            let org = try await Self.organizationErrors {
-                try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: address.gridID).value
+            // Every bad cell and address field, then the first broken rule of the organisation.
+            var c = FieldErrorCollector()
+            var input = Self.organizationInput(row, m, errors: &c)
+            let rowAddress = try await rowAddress(row, m, state: state, options: options, visible: visible, errors: &c)
+            input.addressId = rowAddress?.id ?? UUID()
+            var checked: ActualOrganization?
+            do {
+                checked = try await Self.organizationErrors {
+                    try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: rowAddress?.gridID ?? UUID()).value
+                }
+            } catch let e as DomainError {
+                c.add(e)
             }
+            guard c.errors.isEmpty, let address = rowAddress, let org = checked else { throw FieldErrors(c.errors) }
             let code = org.uscc.value
-            let flagReason = "an active organization with this code is registered at another address; verify before moving the record"
+            let flagReason = "该统一社会信用代码的在营单位已登记在另一地址；迁移记录前请先核实"
+            let flagReasonEnglish = "an active organization with this code is registered at another address; verify before moving the record"
             var holderAddress = try await OrganizationRepository(cipher: app.cipher).activeHolder(ofUSCC: code, on: app.store.db)?.addressID
             if holderAddress == nil, org.status == .active { holderAddress = state.pending["uscc:" + code] }
             if let h = holderAddress, org.status == .active {
                 if h == address.id { state.report.unchanged += 1 } else {
-                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("uscc", m), reason: flagReason))
+                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("uscc", m), reason: flagReason, reasonEnglish: flagReasonEnglish))
                 }
                 return
             }
@@ -195,7 +222,7 @@ extension PopulationImportService {
                 // Registered meanwhile by someone else.
                 let h = try await OrganizationRepository(cipher: app.cipher).activeHolder(ofUSCC: code, on: app.store.db)?.addressID
                 if h == input.addressId { state.report.unchanged += 1 } else {
-                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("uscc", m), reason: flagReason))
+                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("uscc", m), reason: flagReason, reasonEnglish: flagReasonEnglish))
                 }
             }
         } catch {
@@ -219,7 +246,7 @@ extension PopulationImportService {
             case ".residentId": key = "tenantIdNumbers"
             default: key = "tenantIdNumbers"
             }
-            throw DomainError.invalidField(field: key, reason: "tenant \(index): \(reason)")
+            throw DomainError.invalidField(field: key, reason: .tenant(index, reason))
         } catch DomainError.invalidField(field: "tenants", let reason) {
             throw DomainError.invalidField(field: "tenantNames", reason: reason)
         }
@@ -230,9 +257,8 @@ extension PopulationImportService {
     static func organizationErrors<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch DomainError.invalidField(let field, let reason) where field.hasPrefix("licences") {
             throw DomainError.invalidField(field: "specialTradePermitNo", reason: reason)
-        } catch DomainError.invalidField(field: "uscc", let reason) where reason.contains("confirmWarnings") {
-            let head = reason.components(separatedBy: "; if the code").first ?? reason
-            throw DomainError.invalidField(field: "uscc", reason: head + "; if the code is printed so on the licence, put 是 (yes) in the 确认校验 (Confirm warnings) column")
+        } catch DomainError.invalidField(field: "uscc", .usccCheckUnconfirmed(let found, let expected)) {
+            throw DomainError.invalidField(field: "uscc", reason: .usccCheckUnconfirmedImport(found: found, expected: expected))
         }
     }
 
@@ -253,7 +279,7 @@ extension PopulationImportService {
             table[name(c)] = c
         }
         guard let v = table[s.lowercased()] ?? table[s] else {
-            throw .invalidField(field: key, reason: "\(s.prefix(20)) is not one of " + T.allCases.map(name).joined(separator: ", "))
+            throw .invalidField(field: key, reason: .notOneOf(s, choices: T.allCases.map(name)))
         }
         return v
     }
@@ -263,13 +289,13 @@ extension PopulationImportService {
         switch s.lowercased() {
         case "是", "y", "yes", "true", "1", "√": return true
         case "否", "n", "no", "false", "0": return false
-        default: throw .invalidField(field: key, reason: "\(s.prefix(20)) is not 是 or 否")
+        default: throw .invalidField(field: key, reason: .notYesNo(s))
         }
     }
 
     static func documentType(_ key: String, _ s: String) throws(DomainError) -> IdentityDocumentType {
         for t in IdentityDocumentType.allCases where t.rawValue == s || t.chineseName == s { return t }
-        throw .invalidField(field: key, reason: "\(s.prefix(20)) is not a GA/T 517 code (111 居民身份证 …)")
+        throw .invalidField(field: key, reason: .notDocumentType(s))
     }
 
     /// Splits a multi-value cell on `;`, `；`, `、` or a line break; empty parts are kept so the
@@ -279,63 +305,90 @@ extension PopulationImportService {
         return s.split(omittingEmptySubsequences: false, whereSeparator: { ";；、\n".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    static func houseInput(_ row: ImportRow, _ m: ImportHeaderMapping) throws(DomainError) -> ActualHouse.Input {
+    static func houseInput(_ row: ImportRow, _ m: ImportHeaderMapping, errors c: inout FieldErrorCollector) -> ActualHouse.Input {
         var i = ActualHouse.Input()
         i.houseCode = cell("houseCode", row, m)
-        i.use = try choice("use", row, m, ActualHouse.Use.self, name: \.chineseName, aliases: ["住宅用房": .residential, "商铺": .commercial, "厂房": .industrial])
-        if let a = cell("area", row, m) { i.area = try FloorArea(text: a, field: "area").squareMetres }
-        i.ownershipCertificateType = try choice("ownershipCertificateType", row, m, ActualHouse.OwnershipCertificateType.self, name: \.chineseName,
-                                                aliases: ["房产证": .houseOwnership, "不动产证": .realEstateTitle])
+        i.use = c.check { () throws(DomainError) in
+            try choice("use", row, m, ActualHouse.Use.self, name: \.chineseName, aliases: ["住宅用房": .residential, "商铺": .commercial, "厂房": .industrial])
+        } ?? nil
+        if let a = cell("area", row, m) { i.area = c.check { () throws(DomainError) in try FloorArea(text: a, field: "area").squareMetres } }
+        i.ownershipCertificateType = c.check { () throws(DomainError) in
+            try choice("ownershipCertificateType", row, m, ActualHouse.OwnershipCertificateType.self, name: \.chineseName,
+                       aliases: ["房产证": .houseOwnership, "不动产证": .realEstateTitle])
+        } ?? nil
         i.ownershipCertificateNo = cell("ownershipCertificateNo", row, m)
         i.ownerName = cell("ownerName", row, m)
         i.ownerIdNumber = cell("ownerIdNumber", row, m)
-        if let t = cell("ownerIdDocType", row, m) { i.ownerIdDocType = try documentType("ownerIdDocType", t) } else if i.ownerIdNumber != nil {
+        if let t = cell("ownerIdDocType", row, m) {
+            i.ownerIdDocType = c.check { () throws(DomainError) in try documentType("ownerIdDocType", t) }
+            // A bad type: the number is not checked against a guessed one.
+            if i.ownerIdDocType == nil { i.ownerIdNumber = nil }
+        } else if i.ownerIdNumber != nil {
             i.ownerIdDocType = .residentIdCard
         }
         i.ownerPhone = cell("ownerPhone", row, m)
         i.ownerCurrentAddress = cell("ownerCurrentAddress", row, m)
-        i.occupancy = try choice("occupancy", row, m, ActualHouse.Occupancy.self, name: \.chineseName, aliases: ["闲置": .vacant, "单位使用": .organizationUse])
-        i.rentalPurpose = try choice("rentalPurpose", row, m, ActualHouse.RentalPurpose.self, name: \.chineseName, aliases: ["住宿": .living, "商用": .business])
+        i.occupancy = c.check { () throws(DomainError) in
+            try choice("occupancy", row, m, ActualHouse.Occupancy.self, name: \.chineseName, aliases: ["闲置": .vacant, "单位使用": .organizationUse])
+        } ?? nil
+        i.rentalPurpose = c.check { () throws(DomainError) in
+            try choice("rentalPurpose", row, m, ActualHouse.RentalPurpose.self, name: \.chineseName, aliases: ["住宿": .living, "商用": .business])
+        } ?? nil
         let names = list(cell("tenantNames", row, m))
         let numbers = list(cell("tenantIdNumbers", row, m))
         let types = list(cell("tenantIdDocTypes", row, m))
         let phones = list(cell("tenantPhones", row, m))
         if !names.isEmpty || !numbers.isEmpty {
-            guard numbers.count == names.count else {
-                throw .invalidField(field: "tenantIdNumbers", reason: "lists \(numbers.count) numbers for \(names.count) tenant names")
+            // Lists that do not line up are reported on their column; the tenants are still
+            // built (a missing value left empty, reported on the same column) so the other
+            // columns are checked too.
+            let numbersMatch = numbers.count == names.count
+            let typesMatch = types.isEmpty || types.count == names.count
+            let phonesMatch = phones.isEmpty || phones.count == names.count
+            if !numbersMatch {
+                c.add(.invalidField(field: "tenantIdNumbers", reason: .tenantListLength(found: numbers.count, what: "numbers", names: names.count)))
             }
-            guard types.isEmpty || types.count == names.count else {
-                throw .invalidField(field: "tenantIdDocTypes", reason: "lists \(types.count) types for \(names.count) tenant names")
+            if !typesMatch {
+                c.add(.invalidField(field: "tenantIdDocTypes", reason: .tenantListLength(found: types.count, what: "types", names: names.count)))
             }
-            guard phones.isEmpty || phones.count == names.count else {
-                throw .invalidField(field: "tenantPhones", reason: "lists \(phones.count) phones for \(names.count) tenant names")
+            if !phonesMatch {
+                c.add(.invalidField(field: "tenantPhones", reason: .tenantListLength(found: phones.count, what: "phones", names: names.count)))
             }
             var tenants: [ActualHouse.TenantInput] = []
             for k in names.indices {
-                let type = types.isEmpty || types[k].isEmpty ? IdentityDocumentType.residentIdCard : try documentType("tenantIdDocTypes", types[k])
-                tenants.append(.init(name: names[k], idDocType: type, idNumber: numbers[k], phone: phones.isEmpty ? nil : phones[k]))
+                var type: IdentityDocumentType? = .residentIdCard
+                if !typesMatch {
+                    type = nil
+                } else if !types.isEmpty, !types[k].isEmpty {
+                    type = c.check { () throws(DomainError) in try documentType("tenantIdDocTypes", types[k]) }
+                }
+                tenants.append(.init(name: names[k], idDocType: type, idNumber: k < numbers.count ? numbers[k] : nil,
+                                     phone: phonesMatch && !phones.isEmpty ? phones[k] : nil))
             }
             i.tenants = tenants
         }
         i.leaseStart = date(cell("leaseStart", row, m))
         i.leaseEnd = date(cell("leaseEnd", row, m))
-        i.groupRental = try flag("groupRental", row, m)
+        i.groupRental = c.check { () throws(DomainError) in try flag("groupRental", row, m) } ?? nil
         return i
     }
 
-    static func organizationInput(_ row: ImportRow, _ m: ImportHeaderMapping) throws(DomainError) -> ActualOrganization.Input {
+    static func organizationInput(_ row: ImportRow, _ m: ImportHeaderMapping, errors c: inout FieldErrorCollector) -> ActualOrganization.Input {
         var i = ActualOrganization.Input()
         i.uscc = cell("uscc", row, m)
-        i.confirmWarnings = try flag("confirmWarnings", row, m)
+        i.confirmWarnings = c.check { () throws(DomainError) in try flag("confirmWarnings", row, m) } ?? nil
         i.name = cell("name", row, m)
-        i.type = try choice("type", row, m, ActualOrganization.OrganizationType.self, name: \.chineseName,
-                            aliases: ["国家机关": .stateOrgan, "机关单位": .stateOrgan, "个体户": .individualBusiness, "公司": .enterprise])
+        i.type = c.check { () throws(DomainError) in
+            try choice("type", row, m, ActualOrganization.OrganizationType.self, name: \.chineseName,
+                       aliases: ["国家机关": .stateOrgan, "机关单位": .stateOrgan, "个体户": .individualBusiness, "公司": .enterprise])
+        } ?? nil
         i.industrySection = cell("industrySection", row, m)
         i.industryCode = cell("industryCode", row, m)
         i.legalRepresentativeName = cell("legalRepresentativeName", row, m)
         i.legalRepresentativeIdNumber = cell("legalRepresentativeIdNumber", row, m)
         if let t = cell("legalRepresentativeIdDocType", row, m) {
-            i.legalRepresentativeIdDocType = try documentType("legalRepresentativeIdDocType", t)
+            i.legalRepresentativeIdDocType = c.check { () throws(DomainError) in try documentType("legalRepresentativeIdDocType", t) }
+            if i.legalRepresentativeIdDocType == nil { i.legalRepresentativeIdNumber = nil }
         } else if i.legalRepresentativeIdNumber != nil {
             i.legalRepresentativeIdDocType = .residentIdCard
         }
@@ -343,13 +396,14 @@ extension PopulationImportService {
         i.securityContactName = cell("securityContactName", row, m)
         i.securityContactPhone = cell("securityContactPhone", row, m)
         if let n = cell("employeeCount", row, m) {
-            guard let v = Int(n) else { throw .invalidField(field: "employeeCount", reason: "\(n.prefix(20)) is not a whole number") }
-            i.employeeCount = v
+            if let v = Int(n) { i.employeeCount = v } else { c.add(.invalidField(field: "employeeCount", reason: .notWholeNumber(n))) }
         }
-        i.keyUnit = try flag("keyUnit", row, m)
+        i.keyUnit = c.check { () throws(DomainError) in try flag("keyUnit", row, m) } ?? nil
         if let s = cell("specialTrade", row, m), !["无", "none", "否", "-"].contains(s.lowercased()) {
-            i.specialTrade = try choice("specialTrade", row, m, ActualOrganization.SpecialTrade.self, name: \.chineseName,
-                                        aliases: ["旅馆": .hotel, "印刷": .printing, "旧货": .usedGoods, "开锁": .unlockingService, "其他": .other])
+            i.specialTrade = c.check { () throws(DomainError) in
+                try choice("specialTrade", row, m, ActualOrganization.SpecialTrade.self, name: \.chineseName,
+                           aliases: ["旅馆": .hotel, "印刷": .printing, "旧货": .usedGoods, "开锁": .unlockingService, "其他": .other])
+            } ?? nil
         }
         if let p = cell("specialTradePermitNo", row, m) { i.licences = [.init(kind: .specialTradePermit, number: p)] }
         return i

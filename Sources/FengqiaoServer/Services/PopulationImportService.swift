@@ -47,7 +47,7 @@ public struct PopulationImportService: Sendable {
         .init(key: "populationType", chineseHeader: "人口类型", englishHeader: "Population type", isRequired: true, hint: "户籍 / 流动 / 境外 (registered, migrant, foreign)"),
         .init(key: "sex", chineseHeader: "性别", englishHeader: "Sex", hint: "from the ID number for 111/112"),
         .init(key: "birthDate", chineseHeader: "出生日期", englishHeader: "Birth date", hint: "YYYY-MM-DD; from the ID number for 111/112"),
-        .init(key: "ethnicity", chineseHeader: "民族", englishHeader: "Ethnicity", hint: "two-digit GB/T 3304 code"),
+        .init(key: "ethnicity", chineseHeader: "民族", englishHeader: "Ethnicity", hint: "GB/T 3304 code or name: 01, 汉族 or 汉"),
         .init(key: "hukouSeparated", chineseHeader: "人户分离", englishHeader: "Hukou separated", hint: "是/否"),
         .init(key: "hukouAddress", chineseHeader: "户籍地址", englishHeader: "Hukou address", aliases: ["户籍地详址"]),
         .init(key: "residenceReason", chineseHeader: "居住事由", englishHeader: "Residence reason", isRequired: true, hint: "务工 经商 就学 投靠 婚嫁 就医 探亲 其他"),
@@ -62,13 +62,28 @@ public struct PopulationImportService: Sendable {
 
     // MARK: Results
 
-    /// A row that was not written, or written but needing attention.
+    /// A row that was not written, or written but needing attention. A rejected row with several
+    /// bad fields has one issue per field (same line, each with its column).
     public struct RowIssue: Sendable, Equatable {
         /// 1-based line of the file.
         public var line: Int
         /// The column's header as written in the file (or the template's), empty for the whole row.
         public var column: String
+        /// Why, in Chinese (the error file, the import page): the users are Chinese grid workers.
         public var reason: String
+        /// The same reason in English (the English import page).
+        public var reasonEnglish: String
+
+        public init(line: Int, column: String, reason: String, reasonEnglish: String? = nil) {
+            self.line = line
+            self.column = column
+            self.reason = reason
+            self.reasonEnglish = reasonEnglish ?? reason
+        }
+
+        init(line: Int, column: String, _ r: ValidationReason) {
+            self.init(line: line, column: column, reason: r.chinese, reasonEnglish: r.english)
+        }
     }
 
     public struct Report: Sendable {
@@ -76,7 +91,10 @@ public struct PopulationImportService: Sendable {
         public var imported = 0
         public var unchanged = 0
         public var flagged: [RowIssue] = []
+        /// The issues of rejected rows: one per bad field, so a row may have several.
         public var rejected: [RowIssue] = []
+        /// Rows rejected (each counted once, however many issues it has).
+        public var rejectedRows = 0
         /// Addresses created while importing residents.
         public var addressesCreated = 0
         /// Header columns not in the template (ignored).
@@ -87,7 +105,7 @@ public struct PopulationImportService: Sendable {
         public var bytesRead: Int64 = 0
 
         public var summary: String {
-            "\(read) read, \(imported) \(dryRun ? "would be imported" : "imported"), \(unchanged) unchanged, \(flagged.count) flagged for verification, \(rejected.count) rejected"
+            "\(read) read, \(imported) \(dryRun ? "would be imported" : "imported"), \(unchanged) unchanged, \(flagged.count) flagged for verification, \(rejectedRows) rejected"
         }
     }
 
@@ -113,13 +131,14 @@ public struct PopulationImportService: Sendable {
         }
     }
 
-    /// The error file: UTF-8 with BOM, columns 行号/line, 列/column, 原因/reason; flagged rows included.
+    /// The error file: UTF-8 with BOM, columns 行号/line, 列/column, 原因/reason (Chinese); flagged
+    /// rows included; a row with several bad fields has one line per field.
     public static func issuesCSV(_ report: Report) -> Data {
         func q(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         var text = "行号 line,列 column,原因 reason\r\n"
-        let all = (report.rejected + report.flagged.map { RowIssue(line: $0.line, column: $0.column, reason: "flagged for verification: " + $0.reason) })
+        let all = (report.rejected + report.flagged.map { RowIssue(line: $0.line, column: $0.column, reason: "待核实：" + $0.reason) })
             .sorted { $0.line < $1.line }
         for i in all { text += "\(i.line),\(q(i.column)),\(q(i.reason))\r\n" }
         return Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
@@ -162,6 +181,14 @@ public struct PopulationImportService: Sendable {
             let k = key == "gridId" ? "gridCode" : key
             if let c = m.column(for: k), c < header.count { return header[c] }
             return template.fields.first { $0.key == k }?.chineseHeader ?? key
+        }
+
+        /// Where the field's column stands in the file (then in the template), for sorting a
+        /// row's issues left to right.
+        func order(_ key: String, _ m: ImportHeaderMapping) -> Int {
+            let k = key == "gridId" ? "gridCode" : key
+            if let c = m.column(for: k) { return c }
+            return header.count + (template.fields.firstIndex { $0.key == k } ?? template.fields.count)
         }
     }
 
@@ -293,9 +320,9 @@ public struct PopulationImportService: Sendable {
     private func gridID(_ code: String, state: State?, visible: VisibleTerritory) async throws -> UUID {
         let c = code.trimmed
         if let id = state?.gridIDs[c] { return id }
-        guard !c.isEmpty else { throw DomainError.invalidField(field: "gridCode", reason: "is required") }
+        guard !c.isEmpty else { throw DomainError.invalidField(field: "gridCode", reason: .required) }
         guard let g = try await GridModel.query(on: app.store.db).filter(\.$code == c).first(), let id = g.id, visible.canSee(grid: id) else {
-            throw DomainError.invalidField(field: "gridCode", reason: "no grid \(c.prefix(20)) in your territory")
+            throw DomainError.invalidField(field: "gridCode", reason: .noSuchGrid(c))
         }
         state?.gridIDs[c] = id
         return id
@@ -314,6 +341,27 @@ public struct PopulationImportService: Sendable {
         return i
     }
 
+    /// The row's address, validated field by field: every bad field (the grid's code included)
+    /// goes to `errors`, and the result is `nil` when there is one.
+    func validatedAddress(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory,
+                          errors: inout FieldErrorCollector) async throws -> (input: StandardAddress.Input, address: StandardAddress)? {
+        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
+        var input = StandardAddress.Input(divisionCode12: v("divisionCode12"), street: v("street"), doorplate: v("doorplate"), estateName: v("estateName"),
+                                          building: v("building"), unit: v("unit"), floor: v("floor"), room: v("room"))
+        var gridFailed = false
+        do { input.gridId = try await gridID(v("gridCode") ?? options.gridCode ?? "", state: state, visible: visible) } catch let e as DomainError {
+            errors.add(e)
+            gridFailed = true
+        }
+        do { return (input, try input.validatedCollectingAll()) } catch {
+            for e in error.errors {
+                if gridFailed, case .invalidField("gridId", _) = e { continue }
+                errors.add(e)
+            }
+            return nil
+        }
+    }
+
     func addressInput(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory) async throws -> StandardAddress.Input {
         func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
         let code = v("gridCode") ?? options.gridCode ?? ""
@@ -322,17 +370,39 @@ public struct PopulationImportService: Sendable {
                                      building: v("building"), unit: v("unit"), floor: v("floor"), room: v("room"), gridId: grid)
     }
 
+    /// Rejects the row: one issue per bad field (`FieldErrors`, or a single `DomainError`), in
+    /// the order of the file's columns, each field once; the row counts once in `rejectedRows`.
+    /// Any other error (a failed query) is rethrown.
     func reject(_ state: State, _ row: ImportRow, _ m: ImportHeaderMapping, _ error: any Error) throws {
+        let errors: [DomainError]
         switch error {
-        case DomainError.invalidField(let field, let reason):
-            state.report.rejected.append(RowIssue(line: row.line, column: state.column(field, m), reason: reason))
-        case DomainError.conflict(let field, let reason):
-            state.report.rejected.append(RowIssue(line: row.line, column: state.column(field, m), reason: reason))
-        case DomainError.notFound(let kind):
-            state.report.rejected.append(RowIssue(line: row.line, column: "", reason: "no such \(kind) in your territory"))
-        default:
-            throw error
+        case let e as FieldErrors: errors = e.errors
+        case let e as DomainError: errors = [e]
+        default: throw error
         }
+        var issues: [(order: Int, issue: RowIssue)] = []
+        var seen: Set<String> = []
+        for e in errors {
+            switch e {
+            case .invalidField(let field, let reason):
+                guard seen.insert(field).inserted else { continue }
+                issues.append((state.order(field, m), RowIssue(line: row.line, column: state.column(field, m), reason)))
+            case .conflict(let field, let reason):
+                guard seen.insert(field).inserted else { continue }
+                issues.append((state.order(field, m), RowIssue(line: row.line, column: state.column(field, m), reason: reason)))
+            case .notFound(let kind):
+                issues.append((Int.max, RowIssue(line: row.line, column: "", reason: "您的辖区内没有这个\(Self.kindName(kind))", reasonEnglish: "no such \(kind) in your territory")))
+            default:
+                throw e
+            }
+        }
+        // A stable sort: issues of one column keep their order.
+        state.report.rejected += issues.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element.issue)
+        state.report.rejectedRows += 1
+    }
+
+    static func kindName(_ kind: String) -> String {
+        ["address": "地址", "grid": "网格", "resident": "实有人口", "house": "房屋", "organization": "单位"][kind] ?? kind
     }
 
     /// Reading problems (ragged rows, formula cells): the row is rejected with each problem.
@@ -340,16 +410,19 @@ public struct PopulationImportService: Sendable {
         guard !row.problems.isEmpty else { return false }
         for p in row.problems {
             let col = p.column.map { $0 - 1 < state.header.count ? state.header[$0 - 1] : "\($0)" } ?? ""
-            state.report.rejected.append(RowIssue(line: row.line, column: col, reason: p.description))
+            state.report.rejected.append(RowIssue(line: row.line, column: col, reason: p.chinese, reasonEnglish: p.description))
         }
+        state.report.rejectedRows += 1
         return true
     }
 
     private func addressRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory) async throws {
         if rowProblems(state, row) { return }
         do {
-            let input = try await addressInput(row, m, state: state, options: options, visible: visible)
-            let a = try input.validated()
+            var c = FieldErrorCollector()
+            guard let (input, a) = try await validatedAddress(row, m, state: state, options: options, visible: visible, errors: &c) else {
+                throw FieldErrors(c.errors)
+            }
             let key = Self.addressKey(a)
             if try await addressIndex(a.gridID, state: state)[key] != nil {
                 state.report.unchanged += 1
@@ -366,23 +439,14 @@ public struct PopulationImportService: Sendable {
     private func residentRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
         if rowProblems(state, row) { return }
         do {
-            var input = try Self.residentInput(row, m)
+            let p = try await prepareResident(row, m, state: state, options: options, visible: visible,
+                                              today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes)
+            var input = p.input
+            let gridID = p.gridID
+            let v = p.validated
             // The residence: an address id, or the address's fields.
-            var gridID: UUID
             var newAddress: (StandardAddress.Input, String)?
-            if let raw = m.value("residenceAddressId", in: row)?.trimmed, !raw.isEmpty {
-                guard let id = UUID(uuidString: raw) else { throw DomainError.invalidField(field: "residenceAddressId", reason: "is not a valid id") }
-                let a: StandardAddress
-                do { a = try await addresses.find(id, visible: visible, on: app.store.db) } catch DomainError.notFound {
-                    throw DomainError.invalidField(field: "residenceAddressId", reason: "no such address in your territory")
-                }
-                guard a.status == .active else { throw DomainError.invalidField(field: "residenceAddressId", reason: "the address is retired") }
-                input.residenceAddressId = id
-                gridID = a.gridID
-            } else {
-                let ai = try await addressInput(row, m, state: state, options: options, visible: visible)
-                let a = try ai.validated()
-                gridID = a.gridID
+            if let (ai, a) = p.address {
                 let key = Self.addressKey(a)
                 if let id = try await addressIndex(a.gridID, state: state)[key] {
                     input.residenceAddressId = id
@@ -391,7 +455,6 @@ public struct PopulationImportService: Sendable {
                     newAddress = (ai, key)
                 }
             }
-            let v = try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: gridID)
             let number = v.value.idNumber
             let addressID = input.residenceAddressId!
             var holderAddress = try await residents.holders(ofIDNumber: number, on: app.store.db).first?.addressID
@@ -400,8 +463,7 @@ public struct PopulationImportService: Sendable {
                 if h == addressID {
                     state.report.unchanged += 1
                 } else {
-                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("idNumber", m),
-                                                         reason: "the person is already registered at another address; verify before moving the record"))
+                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("idNumber", m), reason: Self.flagReason, reasonEnglish: Self.flagReasonEnglish))
                 }
                 return
             }
@@ -424,8 +486,7 @@ public struct PopulationImportService: Sendable {
                 // Registered meanwhile by someone else.
                 let h = try await residents.holders(ofIDNumber: number, on: app.store.db).first?.addressID
                 if h == input.residenceAddressId { state.report.unchanged += 1 } else {
-                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("idNumber", m),
-                                                         reason: "the person is already registered at another address; verify before moving the record"))
+                    state.report.flagged.append(RowIssue(line: row.line, column: state.column("idNumber", m), reason: Self.flagReason, reasonEnglish: Self.flagReasonEnglish))
                 }
             }
         } catch {
@@ -451,7 +512,11 @@ public struct PopulationImportService: Sendable {
         for row in rows {
             if rowProblems(state, row) { continue }
             do {
-                valid.append((row, try await addressInput(row, m, state: state, options: options, visible: visible).validated()))
+                var c = FieldErrorCollector()
+                guard let a = try await validatedAddress(row, m, state: state, options: options, visible: visible, errors: &c) else {
+                    throw FieldErrors(c.errors)
+                }
+                valid.append((row, a.address))
             } catch {
                 try reject(state, row, m, error)
             }
@@ -502,26 +567,8 @@ public struct PopulationImportService: Sendable {
         for row in rows {
             if rowProblems(state, row) { continue }
             do {
-                var input = try Self.residentInput(row, m)
-                var gridID: UUID
-                var newAddress: StandardAddress?
-                if let raw = m.value("residenceAddressId", in: row)?.trimmed, !raw.isEmpty {
-                    guard let id = UUID(uuidString: raw) else { throw DomainError.invalidField(field: "residenceAddressId", reason: "is not a valid id") }
-                    let a: StandardAddress
-                    do { a = try await addresses.find(id, visible: visible, on: app.store.db) } catch DomainError.notFound {
-                        throw DomainError.invalidField(field: "residenceAddressId", reason: "no such address in your territory")
-                    }
-                    guard a.status == .active else { throw DomainError.invalidField(field: "residenceAddressId", reason: "the address is retired") }
-                    input.residenceAddressId = id
-                    gridID = a.gridID
-                } else {
-                    let a = try await addressInput(row, m, state: state, options: options, visible: visible).validated()
-                    gridID = a.gridID
-                    newAddress = a
-                    input.residenceAddressId = a.id
-                }
-                let v = try input.validated(today: today, history: history, gridID: gridID)
-                pending.append(PendingResident(line: row.line, validated: v, newAddress: newAddress))
+                let p = try await prepareResident(row, m, state: state, options: options, visible: visible, today: today, history: history)
+                pending.append(PendingResident(line: row.line, validated: p.validated, newAddress: p.address?.address))
                 byLine[row.line] = row
             } catch {
                 try reject(state, row, m, error)
@@ -538,7 +585,7 @@ public struct PopulationImportService: Sendable {
                 if let a = p.newAddress { addressID = keys[a.naturalKey] ?? state.pendingAddresses[a.naturalKey] ?? a.id }
                 if let h = holders[number]?.addressID ?? state.pending[number] {
                     if h == addressID { state.report.unchanged += 1 } else {
-                        state.report.flagged.append(RowIssue(line: p.line, column: state.column("idNumber", m), reason: flagReason))
+                        state.report.flagged.append(RowIssue(line: p.line, column: state.column("idNumber", m), reason: flagReason, reasonEnglish: Self.flagReasonEnglish))
                     }
                     continue
                 }
@@ -651,10 +698,10 @@ public struct PopulationImportService: Sendable {
             state.report.addressesCreated += o.addressesCreated
             state.report.unchanged += o.unchanged
             for line in o.flaggedLines {
-                state.report.flagged.append(RowIssue(line: line, column: state.column("idNumber", state.mapping), reason: Self.flagReason))
+                state.report.flagged.append(RowIssue(line: line, column: state.column("idNumber", state.mapping), reason: Self.flagReason, reasonEnglish: Self.flagReasonEnglish))
             }
             for line in o.renamedLines {
-                state.report.flagged.append(RowIssue(line: line, column: state.column("name", state.mapping), reason: Self.renamedReason))
+                state.report.flagged.append(RowIssue(line: line, column: state.column("name", state.mapping), reason: Self.renamedReason, reasonEnglish: Self.renamedReasonEnglish))
             }
             state.report.flagged.sort { $0.line < $1.line }
         } catch {
@@ -663,8 +710,62 @@ public struct PopulationImportService: Sendable {
         }
     }
 
-    static let flagReason = "the person is already registered at another address; verify before moving the record"
-    static let renamedReason = "this ID number is registered at this address under another name; verify which is right (not written)"
+    static let flagReason = "此人已登记在另一地址；迁移记录前请先核实"
+    static let flagReasonEnglish = "the person is already registered at another address; verify before moving the record"
+    static let renamedReason = "此证件号码已在本地址以另一姓名登记；请核实哪个正确（未写入）"
+    static let renamedReasonEnglish = "this ID number is registered at this address under another name; verify which is right (not written)"
+
+    /// A resident row parsed and validated.
+    struct PreparedResident {
+        var input: ActualResident.Input
+        var validated: Validated<ActualResident>
+        var gridID: UUID
+        /// The address of the row's address columns (none when the row gives an address id).
+        var address: (input: StandardAddress.Input, address: StandardAddress)?
+    }
+
+    /// Parses and validates a resident row field by field: the code-table cells, the address (an
+    /// id, or the address columns with the grid) and the resident's rules, so every bad field of
+    /// the row is reported, not only the first. The resident's fields are checked even when the
+    /// address is bad (against a placeholder address), since they do not depend on it.
+    /// - Throws: `FieldErrors` listing every bad field; a failed query as it is.
+    func prepareResident(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory,
+                         today: CalendarDate, history: some DivisionCodeHistory) async throws -> PreparedResident {
+        var c = FieldErrorCollector()
+        var input = Self.residentInput(row, m, errors: &c)
+        var gridID: UUID?
+        var address: (input: StandardAddress.Input, address: StandardAddress)?
+        if let raw = m.value("residenceAddressId", in: row)?.trimmed, !raw.isEmpty {
+            if let id = UUID(uuidString: raw) {
+                do {
+                    let a = try await addresses.find(id, visible: visible, on: app.store.db)
+                    if a.status == .active {
+                        input.residenceAddressId = id
+                        gridID = a.gridID
+                    } else {
+                        c.add(.invalidField(field: "residenceAddressId", reason: .addressRetired))
+                    }
+                } catch DomainError.notFound {
+                    c.add(.invalidField(field: "residenceAddressId", reason: .noSuchAddress))
+                }
+            } else {
+                c.add(.invalidField(field: "residenceAddressId", reason: .notAnID))
+            }
+        } else if let a = try await validatedAddress(row, m, state: state, options: options, visible: visible, errors: &c) {
+            address = a
+            gridID = a.address.gridID
+            input.residenceAddressId = a.address.id
+        }
+        var checked = input
+        if checked.residenceAddressId == nil { checked.residenceAddressId = UUID() }
+        do {
+            let v = try checked.validatedCollectingAll(today: today, history: history, gridID: gridID ?? UUID())
+            if c.errors.isEmpty, let gridID { return PreparedResident(input: input, validated: v, gridID: gridID, address: address) }
+        } catch {
+            for e in error.errors { c.add(e) }
+        }
+        throw FieldErrors(c.errors)
+    }
 
     // MARK: Cell parsing
 
@@ -702,28 +803,39 @@ public struct PopulationImportService: Sendable {
         "单位宿舍": .dormitory, "学校宿舍": .dormitory, "relative": .relative, "借住": .relative, "借住亲友": .relative, "other": .other, "其他": .other,
     ]
 
-    static func residentInput(_ row: ImportRow, _ m: ImportHeaderMapping) throws(DomainError) -> ActualResident.Input {
+    /// The resident's fields of a row; a cell that is not one of its code table's values goes to
+    /// `errors` and leaves the field empty.
+    static func residentInput(_ row: ImportRow, _ m: ImportHeaderMapping, errors c: inout FieldErrorCollector) -> ActualResident.Input {
         func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
-        func pick<T>(_ k: String, _ table: [String: T], _ expected: String) throws(DomainError) -> T? {
+        func pick<T>(_ k: String, _ table: [String: T], _ choices: [String], errors c: inout FieldErrorCollector) -> T? {
             guard let s = v(k) else { return nil }
-            guard let t = table[s.lowercased()] else { throw .invalidField(field: k, reason: "\(s.prefix(20)) is not one of \(expected)") }
+            guard let t = table[s.lowercased()] else {
+                c.add(.invalidField(field: k, reason: .notOneOf(s, choices: choices)))
+                return nil
+            }
             return t
         }
         var input = ActualResident.Input()
         input.name = v("name")
         input.idNumber = v("idNumber")
         if let raw = input.idNumber, Self.looksLikeExcelNumber(raw) {
-            throw .invalidField(field: "idNumber", reason: "the cell holds a number in scientific notation: Excel keeps only 15 significant digits of a number, so the last digits of the ID number are lost; format the column as Text (文本) and enter the numbers again")
+            c.add(.invalidField(field: "idNumber", reason: .excelScientificNotation))
+            input.idNumber = nil
         }
-        input.idDocType = try pick("idDocType", Self.documentTypes, "the GA/T 517 codes (111 居民身份证 …)") ?? .residentIdCard
-        input.populationType = try pick("populationType", Self.populationTypes, "户籍, 流动, 境外")
-        input.sex = try pick("sex", Self.sexes, "男, 女")
+        if let s = v("idDocType") {
+            // A bad type leaves the type empty, so the number is not checked against a guess.
+            if let t = Self.documentTypes[s.lowercased()] { input.idDocType = t } else { c.add(.invalidField(field: "idDocType", reason: .notDocumentType(s))) }
+        } else {
+            input.idDocType = .residentIdCard
+        }
+        input.populationType = pick("populationType", Self.populationTypes, ["户籍", "流动", "境外"], errors: &c)
+        input.sex = pick("sex", Self.sexes, ["男", "女"], errors: &c)
         input.birthDate = date(v("birthDate"))
         input.ethnicity = v("ethnicity")
-        input.hukouSeparated = try pick("hukouSeparated", Self.yesNo, "是, 否")
+        input.hukouSeparated = pick("hukouSeparated", Self.yesNo, ["是", "否"], errors: &c)
         input.hukouAddress = v("hukouAddress")
-        input.residenceReason = try pick("residenceReason", Self.residenceReasons, "务工, 经商, 就学, 投靠, 婚嫁, 就医, 探亲, 其他")
-        input.housingRelation = try pick("housingRelation", Self.housingRelations, "自有, 租赁, 宿舍, 借住, 其他")
+        input.residenceReason = pick("residenceReason", Self.residenceReasons, ["务工", "经商", "就学", "投靠", "婚嫁", "就医", "探亲", "其他"], errors: &c)
+        input.housingRelation = pick("housingRelation", Self.housingRelations, ["自有", "租赁", "宿舍", "借住", "其他"], errors: &c)
         input.employer = v("employer")
         input.phone = v("phone")
         input.registeredAt = date(v("registeredAt"))

@@ -147,7 +147,7 @@ struct DisputeActionWebController: RouteCollection {
         i.gridId = try TerritoryWebController.uuidField(v["gridId"], "gridId")
         i.addressId = try TerritoryWebController.uuidField(v["addressId"], "addressId")
         if let l = v["level"], !l.isEmpty {
-            guard let level = DisputeLevel(rawValue: l) else { throw DomainError.invalidField(field: "level", reason: "must be one of " + DisputeLevel.allCases.map(\.rawValue).joined(separator: ", ")) }
+            guard let level = DisputeLevel(rawValue: l) else { throw DomainError.invalidField(field: "level", reason: .text("must be one of " + DisputeLevel.allCases.map(\.rawValue).joined(separator: ", "))) }
             i.level = level
         }
         i.summary = v["summary"]

@@ -62,8 +62,8 @@ struct DisputeJointWebController: RouteCollection {
             return back(id)
         } catch let e as DomainError {
             switch e {
-            case .invalidField(let f, let r), .conflict(let f, let r):
-                return try await DisputeWebController.renderDetail(req, id: id, jointError: "\(f): \(r)", status: .unprocessableEntity)
+            case .invalidField, .conflict:
+                return try await DisputeWebController.renderDetail(req, id: id, jointError: e.description, status: .unprocessableEntity)
             case .forbidden(let r):
                 return try await DisputeWebController.renderDetail(req, id: id, jointError: r, status: .forbidden)
             default: throw e
@@ -109,8 +109,8 @@ struct DisputeJointWebController: RouteCollection {
             return try await AgreementPrint.render(req, id: id, purpose: PopulationWebController.values(req)["purpose"], access: DisputeService.access(p))
         } catch let e as DomainError {
             switch e {
-            case .invalidField(let f, let r), .conflict(let f, let r):
-                return try await DisputeWebController.renderDetail(req, id: id, jointError: "\(f): \(r)", status: .unprocessableEntity)
+            case .invalidField, .conflict:
+                return try await DisputeWebController.renderDetail(req, id: id, jointError: e.description, status: .unprocessableEntity)
             default: throw e
             }
         }

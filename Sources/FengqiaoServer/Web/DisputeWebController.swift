@@ -133,8 +133,8 @@ struct DisputeWebController: RouteCollection {
             _ = try await HazardService(req.fengqiao).claim(caseType: .dispute, caseID: id, actor: req.actor, principal: p)
         } catch let e as DomainError {
             switch e {
-            case .invalidField(let f, let r), .conflict(let f, let r):
-                return try await Self.renderDetail(req, id: id, claimError: "\(f): \(r)", status: .unprocessableEntity)
+            case .invalidField, .conflict:
+                return try await Self.renderDetail(req, id: id, claimError: e.description, status: .unprocessableEntity)
             case .forbidden(let r):
                 return try await Self.renderDetail(req, id: id, claimError: r, status: .forbidden)
             default: throw e

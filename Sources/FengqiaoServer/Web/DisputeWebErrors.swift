@@ -69,8 +69,10 @@ enum DisputeWebErrors {
         case .notFound: return nil
         case .forbidden: return Inline(form: form, field: "", message: t["dw.err.forbidden"]!)
         case .passwordPolicy: return Inline(form: form, field: "", message: "\(e)")
-        case .conflict(let f, let r), .invalidField(let f, let r):
+        case .conflict(let f, let r):
             return Inline(form: form, field: f, message: message(field: f, reason: r, t: t, c))
+        case .invalidField(let f, let r):
+            return Inline(form: form, field: f, message: message(field: f, reason: r.english, t: t, c))
         }
     }
 

@@ -172,7 +172,7 @@ struct HazardWebController: RouteCollection {
         func enumField<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E? where E.RawValue == String {
             guard let s = v[name], !s.isEmpty else { return nil }
             guard let e = E(rawValue: s) else {
-                throw DomainError.invalidField(field: name, reason: "must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+                throw DomainError.invalidField(field: name, reason: .text("must be one of " + E.allCases.map(\.rawValue).joined(separator: ", ")))
             }
             return e
         }

@@ -31,7 +31,7 @@ struct FormError: Encodable {
         switch error {
         case let e as DomainError:
             switch e {
-            case .invalidField(let f, let r), .conflict(let f, let r): return FormError(form: form, field: f, message: "\(f): \(r)", values: values)
+            case .invalidField(let f, _), .conflict(let f, _): return FormError(form: form, field: f, message: e.description, values: values)
             case .passwordPolicy(let v): return FormError(form: form, field: "password", message: v.map(\.descriptionZH).joined(separator: "；"), values: values)
             case .forbidden(let r): return FormError(form: form, field: "", message: r, values: values)
             case .notFound(let k): return FormError(form: form, field: "", message: "\(k) not found", values: values)
