@@ -117,13 +117,17 @@ public struct ImportJobIssue: Sendable, Equatable, Codable {
     public var line: Int
     /// The column's header as written in the file; empty for the whole row.
     public var column: String
+    /// Why, in Chinese (the error file and the Chinese page).
     public var reason: String
+    /// The same reason in English (the English page); `nil` for issues stored before it was kept.
+    public var reasonEnglish: String?
     public var kind: Kind
 
-    public init(line: Int, column: String, reason: String, kind: Kind) {
+    public init(line: Int, column: String, reason: String, reasonEnglish: String? = nil, kind: Kind) {
         self.line = line
         self.column = column
         self.reason = reason
+        self.reasonEnglish = reasonEnglish
         self.kind = kind
     }
 }

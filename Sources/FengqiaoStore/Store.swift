@@ -199,5 +199,6 @@ public struct Store: Sendable {
         M0031_CoverNameSearch(),
         M0032_AddAccountResident(),
         M0033_CreateAuditSubjects(),
+        M0035_AddImportIssueEnglishReason(),
     ]
 }

@@ -102,7 +102,7 @@ struct DisputeJointCoreTests {
         a.policeMediation = PoliceMediationFacts(conduct: .assault, exclusions: [.hiredAssault, .repeatedViolations], bothPartiesConsent: true)
         let e = Self.caught { [a] in _ = try a.validatedContents() }
         guard case .invalidField(let f, let r)? = e else { Issue.record("excluded case must be refused: \(String(describing: e))"); return }
-        #expect(f == "policeMediation.exclusions" && r.contains("雇凶伤害他人") && r.contains("多次违反治安管理"))
+        #expect(f == "policeMediation.exclusions" && r.english.contains("雇凶伤害他人") && r.english.contains("多次违反治安管理"))
         a.policeMediation = PoliceMediationFacts(conduct: nil, exclusions: [], bothPartiesConsent: true)
         #expect(throws: DomainError.self) { try a.validatedContents() }
         a.policeMediation = PoliceMediationFacts(conduct: .insult, exclusions: [], bothPartiesConsent: false)

@@ -78,7 +78,7 @@ struct DisputeRulesTests {
             Issue.record("accepted two grades for one rule")
         } catch {
             guard case .invalidField(let f, let reason) = error else { Issue.record("\(error)"); return }
-            #expect(f == "repeats.raiseTo" && reason.contains("risk.triggers.repeatIncidents"), "\(reason)")
+            #expect(f == "repeats.raiseTo" && reason.english.contains("risk.triggers.repeatIncidents"), "\(reason)")
         }
     }
 
@@ -133,7 +133,7 @@ struct DisputeRulesTests {
     func reasons() {
         func reason(_ text: String) -> String? {
             do { _ = try Self.parse(text); return nil } catch {
-                if case .invalidField(_, let r) = error { return r }
+                if case .invalidField(_, let r) = error { return r.english }
                 return nil
             }
         }

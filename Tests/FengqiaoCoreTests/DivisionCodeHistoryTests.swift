@@ -32,7 +32,7 @@ struct DivisionCodeHistoryTests {
         ("530481\r\n５３０４８１", "line 2: '５３０４８１' is not a 6-digit division code"),
     ])
     func malformed(_ v: (String, String)) {
-        #expect(throws: DomainError.invalidField(field: "divisionCodes", reason: v.1)) { _ = try HistoricDivisionCodes(text: v.0) }
+        #expect(throws: DomainError.invalidField(field: "divisionCodes", reason: .text(v.1))) { _ = try HistoricDivisionCodes(text: v.0) }
     }
 
     @Test("loading from a file, and the union with the fallback")

@@ -28,7 +28,7 @@ struct ExportApprovalCoreTests {
             _ = try a.used(by: requester, at: t0.addingTimeInterval(3600))
             Issue.record("an expired approval was usable")
         } catch DomainError.invalidField(let field, let reason) {
-            #expect(field == "approvalId" && reason.contains("expired at"))
+            #expect(field == "approvalId" && reason.english.contains("expired at"))
         }
     }
 

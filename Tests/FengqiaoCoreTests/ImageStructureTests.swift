@@ -12,7 +12,7 @@ struct ImageStructureTests {
             _ = try CheckedPhoto(data, maxBytes: 10 << 20)
             return nil
         } catch {
-            if case .invalidField(_, let r) = error { return r }
+            if case .invalidField(_, let r) = error { return r.english }
             return "\(error)"
         }
     }

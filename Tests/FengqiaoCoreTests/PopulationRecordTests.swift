@@ -53,7 +53,7 @@ struct PopulationRecordTests {
             ({ (i: inout ActualResident.Input) in i.phone = "123" }, "phone"),
             ({ (i: inout ActualResident.Input) in i.registeredAt = "2026-02-29" }, "registeredAt"),
             ({ (i: inout ActualResident.Input) in i.registeredAt = "2025-01-01"; i.deregisteredAt = "2026-01-01" }, "deregistrationReason"),
-            ({ (i: inout ActualResident.Input) in i.ethnicity = "汉" }, "ethnicity"),
+            ({ (i: inout ActualResident.Input) in i.ethnicity = "穿青人" }, "ethnicity"),
             ({ (i: inout ActualResident.Input) in i.housingRelation = nil }, "housingRelation"),
         ] as [((inout ActualResident.Input) -> Void, String)] {
             var j = input()

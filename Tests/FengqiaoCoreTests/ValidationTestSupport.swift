@@ -21,7 +21,7 @@ func invalidFieldReason(_ body: () throws -> Void) -> String? {
         try body()
         return nil
     } catch {
-        if case .invalidField(_, let reason)? = error as? DomainError { return reason }
+        if case .invalidField(_, let reason)? = error as? DomainError { return reason.english }
         return nil
     }
 }

@@ -129,8 +129,9 @@ struct ImportJobTests {
             #expect(lines.count == 4, "\(lines)")
             #expect(lines.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
                     == ["3,证件号码,未导入 rejected", "4,联系电话,未导入 rejected", "6,网格编码,未导入 rejected"])
-            #expect(lines[1].contains("check character"), "\(lines[1])")
-            #expect(lines[3].contains("in your territory"), "\(lines[3])")
+            // Reasons in Chinese for the grid workers who fix the file.
+            #expect(lines[1].contains("校验码"), "\(lines[1])")
+            #expect(lines[3].contains("辖区内没有网格"), "\(lines[3])")
 
             // My jobs.
             let list = try await apiCall(app, .GET, "/api/v1/imports", token: token)

@@ -107,7 +107,9 @@ struct PopulationImportTests {
             let r = try await Self.importResidents(app, url)
             #expect(r.imported == 1 && r.rejected.map(\.line) == [2, 4])
             let reason = try #require(r.rejected.first?.reason)
-            #expect(reason.contains("scientific notation") && reason.contains("Text (文本)") && !reason.contains("530481"), "\(reason)")
+            #expect(reason.contains("科学计数法") && reason.contains("文本") && !reason.contains("530481"), "\(reason)")
+            let english = try #require(r.rejected.first?.reasonEnglish)
+            #expect(english.contains("scientific notation") && english.contains("Text (文本)") && !english.contains("530481"), "\(english)")
         }
     }
 

@@ -170,8 +170,8 @@ actor ImportJobRunner {
     }
 
     static func issues(_ r: PopulationImportService.Report) -> [ImportJobIssue] {
-        let all = r.rejected.map { ImportJobIssue(line: $0.line, column: $0.column, reason: $0.reason, kind: .rejected) }
-            + r.flagged.map { ImportJobIssue(line: $0.line, column: $0.column, reason: $0.reason, kind: .flagged) }
+        let all = r.rejected.map { ImportJobIssue(line: $0.line, column: $0.column, reason: $0.reason, reasonEnglish: $0.reasonEnglish, kind: .rejected) }
+            + r.flagged.map { ImportJobIssue(line: $0.line, column: $0.column, reason: $0.reason, reasonEnglish: $0.reasonEnglish, kind: .flagged) }
         return all.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
     }
 

@@ -222,6 +222,8 @@ struct ImportWebController: RouteCollection {
         let id = try req.uuid("id", kind: "import job")
         let j = try await svc.job(id, owner: p.id)
         let page = j.status.isFinished ? try await svc.issues(id, owner: p.id, limit: Self.issuesShown + 1) : []
+        // Issues are stored in Chinese with their English text; the English page shows that.
+        let english = Page.lang(req) == .en
         let idText = id.uuidString.lowercased()
         let view = JobView(
             id: idText, apiURL: "/api/v1/imports/\(idText)", issuesURL: "/api/v1/imports/\(idText)/issues", kind: Self.kindLabel(j.kind, req),
@@ -229,7 +231,8 @@ struct ImportWebController: RouteCollection {
             statusLabel: Self.statusLabel(j.status, t), active: !j.status.isFinished, counters: j.counters, estimatedRows: j.estimatedRows ?? 0,
             hasEstimate: j.estimatedRows != nil, percent: Int(((j.fractionDone ?? 0) * 100).rounded(.down)), hasPercent: j.fractionDone != nil, checking: j.status == .running && j.counters.read == 0,
             created: Self.time(j.createdAt), started: Self.time(j.startedAt), finished: Self.time(j.finishedAt), error: j.error, warnings: j.warnings,
-            issues: page.prefix(Self.issuesShown).map { IssueView(line: $0.issue.line, column: $0.issue.column, reason: $0.issue.reason, flagged: $0.issue.kind == .flagged) },
+            issues: page.prefix(Self.issuesShown).map { IssueView(line: $0.issue.line, column: $0.issue.column, reason: english ? $0.issue.reasonEnglish ?? $0.issue.reason : $0.issue.reason,
+                                                                  flagged: $0.issue.kind == .flagged) },
             hasIssues: j.counters.rejected + j.counters.flagged > 0, moreIssues: page.count > Self.issuesShown,
             statusLabels: ImportJob.Status.allCases.map { Label(key: $0.rawValue, value: Self.statusLabel($0, t)) })
         let res = try await Page.render(req, "import-job", view, title: "\(t["import.title"]!) · \(j.fileName)")

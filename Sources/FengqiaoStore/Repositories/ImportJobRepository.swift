@@ -98,9 +98,10 @@ public struct ImportJobRepository: Sendable {
         var seq = firstSeq
         for start in stride(from: 0, to: issues.count, by: Self.issueChunk) {
             let chunk = issues[start..<min(start + Self.issueChunk, issues.count)]
-            var insert = sql.insert(into: "import_job_issues").columns("job_id", "seq", "line", "column_name", "reason", "kind")
+            var insert = sql.insert(into: "import_job_issues").columns("job_id", "seq", "line", "column_name", "reason", "reason_en", "kind")
             for i in chunk {
-                insert = insert.values([SQLBind(jobID), SQLBind(seq), SQLBind(i.line), SQLBind(i.column), SQLBind(i.reason), SQLBind(i.kind.rawValue)] as [any SQLExpression])
+                insert = insert.values([SQLBind(jobID), SQLBind(seq), SQLBind(i.line), SQLBind(i.column), SQLBind(i.reason), SQLBind(i.reasonEnglish),
+                                        SQLBind(i.kind.rawValue)] as [any SQLExpression])
                 seq += 1
             }
             try await insert.run()
@@ -111,13 +112,13 @@ public struct ImportJobRepository: Sendable {
     /// for the next page. The caller has checked that the job is theirs.
     public func issues(_ jobID: UUID, afterSeq: Int, limit: Int, on db: any Database) async throws -> [(seq: Int, issue: ImportJobIssue)] {
         let sql = db as! any SQLDatabase
-        let rows = try await sql.select().columns("seq", "line", "column_name", "reason", "kind").from("import_job_issues")
+        let rows = try await sql.select().columns("seq", "line", "column_name", "reason", "reason_en", "kind").from("import_job_issues")
             .where("job_id", .equal, SQLBind(jobID)).where("seq", .greaterThan, SQLBind(afterSeq))
             .orderBy("seq").limit(limit).all()
         return try rows.map { r in
             (try r.decode(column: "seq", as: Int.self), ImportJobIssue(
                 line: try r.decode(column: "line", as: Int.self), column: try r.decode(column: "column_name", as: String.self),
-                reason: try r.decode(column: "reason", as: String.self),
+                reason: try r.decode(column: "reason", as: String.self), reasonEnglish: try r.decode(column: "reason_en", as: String?.self),
                 kind: ImportJobIssue.Kind(rawValue: try r.decode(column: "kind", as: String.self)) ?? .rejected))
         }
     }
