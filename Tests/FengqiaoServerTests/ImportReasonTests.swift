@@ -118,6 +118,26 @@ struct ImportReasonTests {
         }
     }
 
+    @Test("API: 民族 by name or code is stored as the code; an unknown one is a 422 naming the field, in English")
+    func apiEthnicity() async throws {
+        try await withApp { app in
+            let f = try await PopulationTests.fixture(app)
+            struct Out: Decodable { var ethnicity: String? }
+            for (n, raw) in ["汉族", "汉", "01"].enumerated() {
+                let c = try await apiCall(app, .POST, "/api/v1/residents", token: f.tokenA,
+                                          json: PopulationTests.residentJSON(address: f.addressA, idNumber: Self.id(10 + n), extra: #","ethnicity":"\#(raw)""#))
+                #expect(c.status == .created, "\(c.body.string)")
+                #expect(try json(c, as: Out.self).ethnicity == "01", "\(raw)")
+            }
+            let bad = try await apiCall(app, .POST, "/api/v1/residents", token: f.tokenA,
+                                        json: PopulationTests.residentJSON(address: f.addressA, idNumber: Self.id(20), extra: #","ethnicity":"穿青人""#))
+            #expect(bad.status == .unprocessableEntity)
+            let p = try #require(problem(bad))
+            #expect(p.errors?.map(\.field) == ["ethnicity"])
+            #expect(p.errors?.first?.reason == "穿青人 is not a GB/T 3304 ethnicity code or name (01 or 汉族)")
+        }
+    }
+
     @Test("houses: every bad cell of a row is reported, each on its column")
     func houseCells() async throws {
         try await withApp { app in

@@ -53,7 +53,7 @@ struct ImportKind: Sendable {
         "idNumber": ("居民身份证 18 位（末位可为 X），或 15 位一代证", "18 characters (last may be X), or a 15-digit first-generation number"),
         "sex": ("居民身份证可不填，由号码推出", "may be left empty for identity cards (taken from the number)"),
         "birthDate": ("YYYY-MM-DD；居民身份证可不填", "YYYY-MM-DD; may be left empty for identity cards"),
-        "ethnicity": ("两位 GB/T 3304 代码，如 01 汉族", "two-digit GB/T 3304 code, e.g. 01 Han"),
+        "ethnicity": ("GB/T 3304 代码或名称，如 01、汉族或汉", "GB/T 3304 code or name, e.g. 01, 汉族 or 汉"),
         "registeredAt": ("YYYY-MM-DD，不填为当天", "YYYY-MM-DD; default today"),
         "phone": ("11 位手机号或带区号的固定电话", "11-digit mobile or a landline with area code"),
         "residenceAddressId": ("已登记标准地址的 ID；不填则按下面的地址各列匹配或新建", "id of a registered standard address; otherwise the address columns below are matched or created"),

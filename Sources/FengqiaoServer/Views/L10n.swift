@@ -149,7 +149,7 @@ enum L10n {
         "pop.next": ("下一页", "Next"),
         "pop.sex": ("性别", "Sex"),
         "pop.birthDate": ("出生日期", "Date of birth"),
-        "pop.ethnicity": ("民族（代码）", "Ethnicity (code)"),
+        "pop.ethnicity": ("民族", "Ethnicity"),
         "pop.idDocType": ("证件类型", "Document type"),
         "pop.idNumberLabel": ("证件号码", "ID number"),
         "pop.idNumberMasked": ("证件号码（脱敏）", "ID number (masked)"),

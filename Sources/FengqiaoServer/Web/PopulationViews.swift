@@ -41,7 +41,7 @@ enum PopulationViews {
             id: r.id.uuidString.lowercased(), name: r.name, sex: t["pop.sex.\(r.sex.rawValue)"] ?? r.sex.chineseName, birthDate: r.maskedBirthDate,
             idDocType: r.idDocType.chineseName, idNumber: r.maskedIDNumber, legacy15: r.idNumberLegacy15,
             populationType: t["pop.type.\(r.populationType.rawValue)"] ?? r.populationType.rawValue,
-            hukouSeparated: r.hukouSeparated ? t["common.yes"]! : t["common.no"]!, ethnicity: r.ethnicity, hukouAddress: r.hukouAddress,
+            hukouSeparated: r.hukouSeparated ? t["common.yes"]! : t["common.no"]!, ethnicity: r.ethnicity.map { c in Ethnicity.name(ofCode: c).map { "\(c) \($0)" } ?? c }, hukouAddress: r.hukouAddress,
             residenceReason: t["pop.reason.\(r.residenceReason.rawValue)"] ?? r.residenceReason.rawValue, residenceReasonCode: r.residenceReason.rawValue,
             housingRelation: t["pop.housing.\(r.housingRelation.rawValue)"] ?? r.housingRelation.rawValue, housingRelationCode: r.housingRelation.rawValue,
             employer: r.employer, phone: r.maskedPhone, registeredAt: r.registeredAt.description, deregisteredAt: r.deregisteredAt?.description,
