@@ -345,63 +345,92 @@ public struct ActualHouse: Codable, Sendable, Equatable, Identifiable {
         ///   - today: reference day for the birth dates inside ID numbers.
         ///   - history: every division code that ever existed.
         ///   - gridID: the grid of the address.
-        /// - Throws: `DomainError.invalidField(field, reason)` naming the field; tenant fields as
-        ///   `tenants[i].idNumber`.
+        /// - Throws: `DomainError.invalidField(field, reason)` naming the first bad field (in the
+        ///   order of `validatedCollectingAll`); tenant fields as `tenants[i].idNumber`.
         public func validated(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(DomainError) -> Validated<ActualHouse> {
-            let code = try RecordParty.required(try RecordParty.code(houseCode, field: "houseCode", max: 40, uppercased: true), "houseCode")
-            let address = try RecordParty.required(addressId, "addressId")
-            let houseUse = try RecordParty.required(use, "use")
-            let size = try area.map { v throws(DomainError) in try FloorArea(squareMetres: v, field: "area") }
-            let certNo = try RecordParty.code(ownershipCertificateNo, field: "ownershipCertificateNo", max: 50)
+            do { return try validatedCollectingAll(today: today, history: history, gridID: gridID) } catch { throw error.first }
+        }
+
+        /// Checks every field and builds the house; the rules of `validated`. A check that
+        /// depends on a bad field is skipped (a lease end is not compared with a bad start).
+        /// - Throws: `FieldErrors`, one `DomainError.invalidField` per bad field in field order.
+        public func validatedCollectingAll(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(FieldErrors) -> Validated<ActualHouse> {
+            var c = FieldErrorCollector()
+            let code = c.check { () throws(DomainError) in
+                try RecordParty.required(try RecordParty.code(houseCode, field: "houseCode", max: 40, uppercased: true), "houseCode")
+            }
+            let address = c.check { () throws(DomainError) in try RecordParty.required(addressId, "addressId") }
+            let houseUse = c.check { () throws(DomainError) in try RecordParty.required(use, "use") }
+            var size: FloorArea?
+            if let v = area { size = c.check { () throws(DomainError) in try FloorArea(squareMetres: v, field: "area") } }
+            let certNo = c.check { () throws(DomainError) in try RecordParty.code(ownershipCertificateNo, field: "ownershipCertificateNo", max: 50) } ?? nil
             if certNo != nil, ownershipCertificateType == nil {
-                throw .invalidField(field: "ownershipCertificateType", reason: .requiredWith("ownershipCertificateNo"))
+                c.add(.invalidField(field: "ownershipCertificateType", reason: .requiredWith("ownershipCertificateNo")))
             }
             var warnings: [ValidationWarning] = []
-            let ownerDoc = try RecordParty.document(type: ownerIdDocType, number: ownerIdNumber, typeField: "ownerIdDocType", numberField: "ownerIdNumber",
-                                                    required: false, today: today, history: history)
+            let ownerDoc = c.check { () throws(DomainError) in
+                try RecordParty.document(type: ownerIdDocType, number: ownerIdNumber, typeField: "ownerIdDocType", numberField: "ownerIdNumber",
+                                         required: false, today: today, history: history)
+            } ?? nil
             warnings += ownerDoc?.warnings ?? []
-            let owner = Owner(
-                name: try FieldRules.name(ownerName, field: "ownerName", max: 100), idDocType: ownerDoc?.type, idNumber: ownerDoc?.number,
-                phone: try RecordParty.phone(ownerPhone, field: "ownerPhone"),
-                currentAddress: try FieldRules.optional(ownerCurrentAddress, field: "ownerCurrentAddress", max: 200))
-            let occ = try RecordParty.required(occupancy, "occupancy")
+            let owner = c.check { () throws(DomainError) in try FieldRules.name(ownerName, field: "ownerName", max: 100) }
+            let phone = c.check { () throws(DomainError) in try RecordParty.phone(ownerPhone, field: "ownerPhone") } ?? nil
+            let current = c.check { () throws(DomainError) in try FieldRules.optional(ownerCurrentAddress, field: "ownerCurrentAddress", max: 200) } ?? nil
+            let occ = c.check { () throws(DomainError) in try RecordParty.required(occupancy, "occupancy") }
             let tenantInputs = tenants ?? []
             var tenancy: Tenancy?
             if occ == .rented {
-                let purpose = try RecordParty.required(rentalPurpose, "rentalPurpose")
-                let start = try RecordParty.required(try RecordParty.date(leaseStart, field: "leaseStart"), "leaseStart")
-                let end = try RecordParty.date(leaseEnd, field: "leaseEnd")
-                if let end, end < start { throw .invalidField(field: "leaseEnd", reason: .beforeLeaseStart(end.description, start: start.description)) }
-                guard !tenantInputs.isEmpty else { throw .invalidField(field: "tenants", reason: .tenantRequired) }
-                guard tenantInputs.count <= 50 else { throw .invalidField(field: "tenants", reason: .tooManyTenants(tenantInputs.count)) }
-                var list: [Tenant] = []
-                var seen: Set<String> = []
-                for (i, t) in tenantInputs.enumerated() {
-                    let f = "tenants[\(i)]."
-                    let name = try FieldRules.name(t.name, field: f + "name", max: 50)
-                    let doc = try RecordParty.document(type: t.idDocType, number: t.idNumber, typeField: f + "idDocType", numberField: f + "idNumber",
-                                                       required: true, today: today, history: history)!
-                    guard seen.insert(doc.number).inserted else {
-                        throw .invalidField(field: f + "idNumber", reason: .documentNumberTwice)
-                    }
-                    warnings += doc.warnings
-                    list.append(Tenant(name: name, idDocType: doc.type, idNumber: doc.number, phone: try RecordParty.phone(t.phone, field: f + "phone"),
-                                       residentID: t.residentId))
+                let purpose = c.check { () throws(DomainError) in try RecordParty.required(rentalPurpose, "rentalPurpose") }
+                let start = c.check { () throws(DomainError) in try RecordParty.required(try RecordParty.date(leaseStart, field: "leaseStart"), "leaseStart") }
+                let end = c.check { () throws(DomainError) in try RecordParty.date(leaseEnd, field: "leaseEnd") } ?? nil
+                if let end, let start, end < start {
+                    c.add(.invalidField(field: "leaseEnd", reason: .beforeLeaseStart(end.description, start: start.description)))
                 }
-                tenancy = Tenancy(purpose: purpose, tenants: list, leaseStart: start, leaseEnd: end, groupRental: groupRental ?? false)
-            } else {
+                var list: [Tenant] = []
+                if tenantInputs.isEmpty {
+                    c.add(.invalidField(field: "tenants", reason: .tenantRequired))
+                } else if tenantInputs.count > 50 {
+                    c.add(.invalidField(field: "tenants", reason: .tooManyTenants(tenantInputs.count)))
+                } else {
+                    var seen: Set<String> = []
+                    for (i, t) in tenantInputs.enumerated() {
+                        let f = "tenants[\(i)]."
+                        let name = c.check { () throws(DomainError) in try FieldRules.name(t.name, field: f + "name", max: 50) }
+                        let doc = c.check { () throws(DomainError) in
+                            try RecordParty.document(type: t.idDocType, number: t.idNumber, typeField: f + "idDocType", numberField: f + "idNumber",
+                                                     required: true, today: today, history: history)
+                        } ?? nil
+                        if let doc {
+                            if seen.insert(doc.number).inserted { warnings += doc.warnings } else {
+                                c.add(.invalidField(field: f + "idNumber", reason: .documentNumberTwice))
+                            }
+                        }
+                        let tel = c.check { () throws(DomainError) in try RecordParty.phone(t.phone, field: f + "phone") }
+                        if let name, let doc, let tel {
+                            list.append(Tenant(name: name, idDocType: doc.type, idNumber: doc.number, phone: tel, residentID: t.residentId))
+                        }
+                    }
+                }
+                if let purpose, let start {
+                    tenancy = Tenancy(purpose: purpose, tenants: list, leaseStart: start, leaseEnd: end, groupRental: groupRental ?? false)
+                }
+            } else if let occ {
                 let sent: [(String, Bool)] = [
                     ("rentalPurpose", rentalPurpose != nil), ("tenants", !tenantInputs.isEmpty),
                     ("leaseStart", !(leaseStart ?? "").trimmingCharacters(in: .whitespaces).isEmpty),
                     ("leaseEnd", !(leaseEnd ?? "").trimmingCharacters(in: .whitespaces).isEmpty), ("groupRental", groupRental == true),
                 ]
-                if let hit = sent.first(where: { $0.1 }) {
-                    throw .invalidField(field: hit.0, reason: .onlyWhenRented(occ.rawValue))
+                for hit in sent where hit.1 {
+                    c.add(.invalidField(field: hit.0, reason: .onlyWhenRented(occ.rawValue)))
                 }
+            }
+            guard c.errors.isEmpty, let code, let address, let houseUse, let owner, let occ, occ != .rented || tenancy != nil else {
+                throw FieldErrors(c.errors.isEmpty ? [.invalidField(field: "occupancy", reason: .required)] : c.errors)
             }
             let house = ActualHouse(
                 houseCode: code, addressID: address, gridID: gridID, use: houseUse, area: size, ownershipCertificateType: ownershipCertificateType,
-                ownershipCertificateNo: certNo, owner: owner, occupancy: occ, tenancy: tenancy)
+                ownershipCertificateNo: certNo, owner: Owner(name: owner, idDocType: ownerDoc?.type, idNumber: ownerDoc?.number, phone: phone, currentAddress: current),
+                occupancy: occ, tenancy: tenancy)
             return Validated(value: house, warnings: warnings)
         }
     }

@@ -132,6 +132,32 @@ struct ValidationReasonTests {
         #expect(try resident().validatedCollectingAll(today: today, history: HistoricDivisionCodes.builtIn, gridID: grid).value.idNumber == "530481199001010011")
     }
 
+    @Test("a house reports every bad field; validated() answers the first")
+    func houseFields() {
+        var h = ActualHouse.Input()
+        h.houseCode = "A 1"
+        h.addressId = UUID()
+        h.use = .residential
+        h.ownerName = "李梅"
+        h.ownerPhone = "123"
+        h.occupancy = .rented
+        h.rentalPurpose = .living
+        h.leaseStart = "2026-03-01"
+        h.leaseEnd = "2026-01-01"
+        h.tenants = [.init(name: "甲", idDocType: .residentIdCard, idNumber: "530481199001010011", phone: "1"),
+                     .init(name: "乙", idDocType: .residentIdCard, idNumber: "530481199001010011")]
+        #expect(fields { () throws(FieldErrors) in _ = try h.validatedCollectingAll(today: today, history: HistoricDivisionCodes.builtIn, gridID: grid) }
+            == ["houseCode", "ownerPhone", "leaseEnd", "tenants[0].phone", "tenants[1].idNumber"])
+        #expect(throws: DomainError.invalidField(field: "houseCode", reason: .visibleCharactersOnly)) {
+            try h.validated(today: today, history: HistoricDivisionCodes.builtIn, gridID: grid)
+        }
+        h.occupancy = .vacant
+        h.houseCode = "A1"
+        h.ownerPhone = nil
+        #expect(fields { () throws(FieldErrors) in _ = try h.validatedCollectingAll(today: today, history: HistoricDivisionCodes.builtIn, gridID: grid) }
+            == ["rentalPurpose", "tenants", "leaseStart", "leaseEnd"])
+    }
+
     @Test("an address reports every bad field in element order")
     func addressFields() {
         let a = StandardAddress.Input(divisionCode12: "53", street: " ", doorplate: "1", building: "1", unit: String(repeating: "单", count: 51), floor: "1")

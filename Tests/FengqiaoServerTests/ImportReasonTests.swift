@@ -143,17 +143,19 @@ struct ImportReasonTests {
         try await withApp { app in
             let t = try await seedTerritory(app)
             let g = t.gridA.code
-            // Bad use, bad area and a bad group-rental flag in one row; a good row after it.
+            // Bad use, area, owner ID number, tenant phone and group-rental flag in one row; a good row after it.
             let text = RecordsImportTests.houseHeader
-                + RecordsImportTests.houseRow("201", use: "城堡", area: "abc", occupancy: "出租",
-                                              rental: "居住,甲,530481199001010011,,2026-01-01,,也许", grid: g)
+                + RecordsImportTests.houseRow("201", use: "城堡", area: "abc", ownerID: "12345", occupancy: "出租",
+                                              rental: "居住,甲,530481199001010011,12345,2026-01-01,,也许", grid: g)
                 + RecordsImportTests.houseRow("202", grid: g)
             let url = try RecordsImportTests.file(text)
             defer { try? FileManager.default.removeItem(at: url) }
             let r = try await RecordsImportTests.importHouses(app, url)
             #expect(r.imported == 1 && r.rejectedRows == 1, "\(r.summary) \(r.rejected)")
-            #expect(r.rejected.map(\.column) == ["房屋用途", "建筑面积", "是否群租"], "\(r.rejected)")
-            #expect(r.rejected.map(\.reason) == ["「城堡」不是以下之一：住宅、商业、工业、办公、混合、其他", "「abc」不是平方米数", "「也许」应为“是”或“否”"], "\(r.rejected)")
+            #expect(r.rejected.map(\.column) == ["房屋用途", "建筑面积", "房主证件号码", "承租人联系电话", "是否群租"], "\(r.rejected)")
+            #expect(r.rejected.map(\.reason) == ["「城堡」不是以下之一：住宅、商业、工业、办公、混合、其他", "「abc」不是平方米数",
+                                                "应为 18 位，或 15 位一代身份证号码（现有 5 位）", "第 1 个承租人：手机号码应为 1 开头、第二位为 3–9 的 11 位数字",
+                                                "「也许」应为“是”或“否”"], "\(r.rejected)")
         }
     }
 }

@@ -141,8 +141,7 @@ extension PopulationImportService {
     func houseRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
         if rowProblems(state, row) { return }
         do {
-            // Every bad cell and address field of the row, then the first broken rule of the
-            // house (`ActualHouse.Input.validated` stops at the first).
+            // Every bad cell, address field and broken rule of the row.
             var c = FieldErrorCollector()
             var input = Self.houseInput(row, m, errors: &c)
             let rowAddress = try await rowAddress(row, m, state: state, options: options, visible: visible, errors: &c)
@@ -150,11 +149,10 @@ extension PopulationImportService {
             // Validate before anything is written, so a bad row creates no address.
             var checked: ActualHouse?
             do {
-                checked = try await Self.tenantErrors {
-                    try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: rowAddress?.gridID ?? UUID()).value
-                }
-            } catch let e as DomainError {
-                c.add(e)
+                checked = try input.validatedCollectingAll(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes,
+                                                           gridID: rowAddress?.gridID ?? UUID()).value
+            } catch let e as FieldErrors {
+                for error in e.errors { c.add(Self.tenantColumn(error)) }
             }
             guard c.errors.isEmpty, let address = rowAddress, let house = checked else { throw FieldErrors(c.errors) }
             let key = HouseRepository.key(addressID: address.id, houseCode: house.houseCode)
@@ -235,7 +233,13 @@ extension PopulationImportService {
     /// Reports a tenant's field (`tenants[1].idNumber`) on the column that lists it
     /// (承租人证件号码), naming the tenant by position.
     static func tenantErrors<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch DomainError.invalidField(let field, let reason) where field.hasPrefix("tenants[") {
+        do { return try await body() } catch let e as DomainError { throw tenantColumn(e) }
+    }
+
+    /// The error of a tenant's field moved to the column that lists it; others as they are.
+    static func tenantColumn(_ e: DomainError) -> DomainError {
+        switch e {
+        case .invalidField(let field, let reason) where field.hasPrefix("tenants["):
             let parts = field.dropFirst("tenants[".count).split(separator: "]", maxSplits: 1)
             let index = Int(parts.first ?? "").map { $0 + 1 } ?? 0
             let key: String
@@ -246,9 +250,11 @@ extension PopulationImportService {
             case ".residentId": key = "tenantIdNumbers"
             default: key = "tenantIdNumbers"
             }
-            throw DomainError.invalidField(field: key, reason: .tenant(index, reason))
-        } catch DomainError.invalidField(field: "tenants", let reason) {
-            throw DomainError.invalidField(field: "tenantNames", reason: reason)
+            return .invalidField(field: key, reason: .tenant(index, reason))
+        case .invalidField(field: "tenants", let reason):
+            return .invalidField(field: "tenantNames", reason: reason)
+        default:
+            return e
         }
     }
 

@@ -385,10 +385,11 @@ public struct PopulationImportService: Sendable {
         for e in errors {
             switch e {
             case .invalidField(let field, let reason):
-                guard seen.insert(field).inserted else { continue }
+                // One issue per column: a later error on the same column follows from the first.
+                guard seen.insert(state.column(field, m)).inserted else { continue }
                 issues.append((state.order(field, m), RowIssue(line: row.line, column: state.column(field, m), reason)))
             case .conflict(let field, let reason):
-                guard seen.insert(field).inserted else { continue }
+                guard seen.insert(state.column(field, m)).inserted else { continue }
                 issues.append((state.order(field, m), RowIssue(line: row.line, column: state.column(field, m), reason: reason)))
             case .notFound(let kind):
                 issues.append((Int.max, RowIssue(line: row.line, column: "", reason: "您的辖区内没有这个\(Self.kindName(kind))", reasonEnglish: "no such \(kind) in your territory")))
