@@ -239,49 +239,73 @@ public struct ActualOrganization: Codable, Sendable, Equatable, Identifiable {
         ///   - gridID: the grid of the address.
         /// - Returns: the organisation and its warnings (a confirmed check mismatch, an unknown
         ///   ID-number address code).
-        /// - Throws: `DomainError.invalidField(field, reason)` naming the field.
+        /// - Throws: `DomainError.invalidField(field, reason)` naming the first bad field (in the
+        ///   order of `validatedCollectingAll`).
         public func validated(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(DomainError) -> Validated<ActualOrganization> {
-            let rawCode = (uscc ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !rawCode.isEmpty else { throw .invalidField(field: "uscc", reason: .required) }
-            let code = try UnifiedSocialCreditCode.validate(rawCode, field: "uscc")
-            var warnings = code.warnings
+            do { return try validatedCollectingAll(today: today, history: history, gridID: gridID) } catch { throw error.first }
+        }
+
+        /// Checks every field and builds the organisation; the rules of `validated`.
+        /// - Throws: `FieldErrors`, one `DomainError.invalidField` per bad field in field order.
+        public func validatedCollectingAll(today: CalendarDate, history: some DivisionCodeHistory, gridID: UUID) throws(FieldErrors) -> Validated<ActualOrganization> {
+            var c = FieldErrorCollector()
+            var warnings: [ValidationWarning] = []
             let confirmed = confirmWarnings ?? false
-            if code.requiresConfirmation, !confirmed {
-                let v = code.value
-                throw .invalidField(field: "uscc", reason: .usccCheckUnconfirmed(found: String(v.checkCharacter), expected: String(v.expectedCheckCharacter)))
+            let rawCode = (uscc ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            var code: Validated<UnifiedSocialCreditCode>?
+            if rawCode.isEmpty {
+                c.add(.invalidField(field: "uscc", reason: .required))
+            } else if let v = c.check({ () throws(DomainError) in try UnifiedSocialCreditCode.validate(rawCode, field: "uscc") }) {
+                if v.requiresConfirmation, !confirmed {
+                    c.add(.invalidField(field: "uscc", reason: .usccCheckUnconfirmed(found: String(v.value.checkCharacter), expected: String(v.value.expectedCheckCharacter))))
+                } else {
+                    code = v
+                    warnings += v.warnings
+                }
             }
-            let orgName = try FieldRules.name(name, field: "name", max: 100)
-            let orgType = try RecordParty.required(type, "type")
+            let orgName = c.check { () throws(DomainError) in try FieldRules.name(name, field: "name", max: 100) }
+            let orgType = c.check { () throws(DomainError) in try RecordParty.required(type, "type") }
             var industry: IndustryClassification?
             let sec = (industrySection ?? "").trimmingCharacters(in: .whitespaces)
             let ind = (industryCode ?? "").trimmingCharacters(in: .whitespaces)
-            if !sec.isEmpty || !ind.isEmpty { industry = try IndustryClassification(section: sec, code: ind) }
-            let address = try RecordParty.required(addressId, "addressId")
-            let doc = try RecordParty.document(
-                type: legalRepresentativeIdDocType, number: legalRepresentativeIdNumber, typeField: "legalRepresentativeIdDocType",
-                numberField: "legalRepresentativeIdNumber", required: false, today: today, history: history)
+            if !sec.isEmpty || !ind.isEmpty { industry = c.check { () throws(DomainError) in try IndustryClassification(section: sec, code: ind) } }
+            let address = c.check { () throws(DomainError) in try RecordParty.required(addressId, "addressId") }
+            let doc = c.check { () throws(DomainError) in
+                try RecordParty.document(
+                    type: legalRepresentativeIdDocType, number: legalRepresentativeIdNumber, typeField: "legalRepresentativeIdDocType",
+                    numberField: "legalRepresentativeIdNumber", required: false, today: today, history: history)
+            } ?? nil
             warnings += doc?.warnings ?? []
-            let rep = LegalRepresentative(
-                name: try FieldRules.name(legalRepresentativeName, field: "legalRepresentativeName", max: 50), idDocType: doc?.type,
-                idNumber: doc?.number, phone: try RecordParty.phone(legalRepresentativePhone, field: "legalRepresentativePhone"))
+            let repName = c.check { () throws(DomainError) in try FieldRules.name(legalRepresentativeName, field: "legalRepresentativeName", max: 50) }
+            let repPhone = c.check { () throws(DomainError) in try RecordParty.phone(legalRepresentativePhone, field: "legalRepresentativePhone") } ?? nil
             var contact: SecurityContact?
-            let contactPhone = try RecordParty.phone(securityContactPhone, field: "securityContactPhone")
-            if let n = try FieldRules.optional(securityContactName, field: "securityContactName", max: 50) {
-                contact = SecurityContact(name: n, phone: contactPhone)
-            } else if contactPhone != nil {
-                throw .invalidField(field: "securityContactName", reason: .requiredWith("securityContactPhone"))
+            let contactPhone = c.check { () throws(DomainError) in try RecordParty.phone(securityContactPhone, field: "securityContactPhone") }
+            let contactName = c.check { () throws(DomainError) in try FieldRules.optional(securityContactName, field: "securityContactName", max: 50) }
+            if let n = contactName ?? nil {
+                contact = SecurityContact(name: n, phone: contactPhone ?? nil)
+            } else if contactName != nil, (contactPhone ?? nil) != nil {
+                c.add(.invalidField(field: "securityContactName", reason: .requiredWith("securityContactPhone")))
             }
             if let n = employeeCount, !(0...10_000_000).contains(n) {
-                throw .invalidField(field: "employeeCount", reason: .outOfRange("0…10000000"))
+                c.add(.invalidField(field: "employeeCount", reason: .outOfRange("0…10000000")))
             }
             let licenceInputs = licences ?? []
-            guard licenceInputs.count <= 10 else { throw .invalidField(field: "licences", reason: .tooManyLicences(licenceInputs.count)) }
             var list: [Licence] = []
-            for (i, l) in licenceInputs.enumerated() {
-                let kind = try RecordParty.required(l.kind, "licences[\(i)].kind")
-                let number = try RecordParty.required(try RecordParty.code(l.number, field: "licences[\(i)].number", max: 50), "licences[\(i)].number")
-                list.append(Licence(kind: kind, number: number))
+            if licenceInputs.count > 10 {
+                c.add(.invalidField(field: "licences", reason: .tooManyLicences(licenceInputs.count)))
+            } else {
+                for (i, l) in licenceInputs.enumerated() {
+                    let kind = c.check { () throws(DomainError) in try RecordParty.required(l.kind, "licences[\(i)].kind") }
+                    let number = c.check { () throws(DomainError) in
+                        try RecordParty.required(try RecordParty.code(l.number, field: "licences[\(i)].number", max: 50), "licences[\(i)].number")
+                    }
+                    if let kind, let number { list.append(Licence(kind: kind, number: number)) }
+                }
             }
+            guard c.errors.isEmpty, let code, let orgName, let orgType, let address, let repName else {
+                throw FieldErrors(c.errors.isEmpty ? [.invalidField(field: "uscc", reason: .required)] : c.errors)
+            }
+            let rep = LegalRepresentative(name: repName, idDocType: doc?.type, idNumber: doc?.number, phone: repPhone)
             let org = ActualOrganization(
                 uscc: code.value, usccCheckConfirmed: code.requiresConfirmation && confirmed, name: orgName, type: orgType, industry: industry,
                 addressID: address, gridID: gridID, legalRepresentative: rep, securityContact: contact, employeeCount: employeeCount,

@@ -138,6 +138,24 @@ struct ImportReasonTests {
         }
     }
 
+    @Test("organizations: every bad cell and rule of a row is reported, each on its column")
+    func organizationCells() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let text = RecordsImportTests.orgHeader
+                + RecordsImportTests.orgRow("9135", type: "银行", industry: "98", grid: g)        // 2 code, type, industry
+                + RecordsImportTests.orgRow("91350100M000100Y43", grid: g, room: "102")          // 3 good
+            let url = try RecordsImportTests.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try await RecordsImportTests.importOrganizations(app, url)
+            #expect(r.imported == 1 && r.rejectedRows == 1, "\(r.summary) \(r.rejected)")
+            #expect(r.rejected.map(\.column) == ["统一社会信用代码", "单位类型", "行业代码"], "\(r.rejected)")
+            #expect(r.rejected.map(\.reason) == ["应为 18 位（现有 4 位）", "「银行」不是以下之一：机关、事业单位、企业、个体工商户、社会组织、其他",
+                                                "大类 98 不在 GB/T 4754 中（01–97）"], "\(r.rejected)")
+        }
+    }
+
     @Test("houses: every bad cell of a row is reported, each on its column")
     func houseCells() async throws {
         try await withApp { app in

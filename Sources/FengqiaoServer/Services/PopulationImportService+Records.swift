@@ -182,18 +182,17 @@ extension PopulationImportService {
     func organizationRow(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, actor: Actor, visible: VisibleTerritory, now: Date) async throws {
         if rowProblems(state, row) { return }
         do {
-            // Every bad cell and address field, then the first broken rule of the organisation.
+            // Every bad cell, address field and broken rule of the row.
             var c = FieldErrorCollector()
             var input = Self.organizationInput(row, m, errors: &c)
             let rowAddress = try await rowAddress(row, m, state: state, options: options, visible: visible, errors: &c)
             input.addressId = rowAddress?.id ?? UUID()
             var checked: ActualOrganization?
             do {
-                checked = try await Self.organizationErrors {
-                    try input.validated(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes, gridID: rowAddress?.gridID ?? UUID()).value
-                }
-            } catch let e as DomainError {
-                c.add(e)
+                checked = try input.validatedCollectingAll(today: PopulationService.today(now), history: try ReferenceData.historicCountyCodes,
+                                                           gridID: rowAddress?.gridID ?? UUID()).value
+            } catch let e as FieldErrors {
+                for error in e.errors { c.add(Self.organizationColumn(error)) }
             }
             guard c.errors.isEmpty, let address = rowAddress, let org = checked else { throw FieldErrors(c.errors) }
             let code = org.uscc.value
@@ -261,10 +260,18 @@ extension PopulationImportService {
     /// Reports a licence field on the 特种行业许可证号 column, and points a USCC check mismatch at
     /// the 确认校验 column instead of the API's `confirmWarnings`.
     static func organizationErrors<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch DomainError.invalidField(let field, let reason) where field.hasPrefix("licences") {
-            throw DomainError.invalidField(field: "specialTradePermitNo", reason: reason)
-        } catch DomainError.invalidField(field: "uscc", .usccCheckUnconfirmed(let found, let expected)) {
-            throw DomainError.invalidField(field: "uscc", reason: .usccCheckUnconfirmedImport(found: found, expected: expected))
+        do { return try await body() } catch let e as DomainError { throw organizationColumn(e) }
+    }
+
+    /// The error moved to its import column (see `organizationErrors`); others as they are.
+    static func organizationColumn(_ e: DomainError) -> DomainError {
+        switch e {
+        case .invalidField(let field, let reason) where field.hasPrefix("licences"):
+            return .invalidField(field: "specialTradePermitNo", reason: reason)
+        case .invalidField(field: "uscc", .usccCheckUnconfirmed(let found, let expected)):
+            return .invalidField(field: "uscc", reason: .usccCheckUnconfirmedImport(found: found, expected: expected))
+        default:
+            return e
         }
     }
 
