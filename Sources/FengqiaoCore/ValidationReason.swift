@@ -308,7 +308,10 @@ public indirect enum ValidationReason: Sendable, Hashable, CustomStringConvertib
     /// field name itself when it has none.
     static func label(_ field: String) -> String {
         var f = field
-        if f.hasPrefix("tenants["), let dot = f.firstIndex(of: ".") { f = "tenant" + f[f.index(after: dot)...].prefix(1).uppercased() + f[f.index(dot, offsetBy: 2)...] }
+        // `tenants[0].idDocType` → `tenantIdDocType`.
+        if f.hasPrefix("tenants["), let dot = f.firstIndex(of: "."), let first = f[f.index(after: dot)...].first {
+            f = "tenant" + first.uppercased() + f[f.index(after: dot)...].dropFirst()
+        }
         return labels[f] ?? field
     }
 

@@ -60,6 +60,8 @@ struct ValidationReasonTests {
         // Field names inside a Chinese reason are Chinese labels.
         #expect(ValidationReason.requiredWith("deregisteredAt").chinese == "填写「注销日期」时必填")
         #expect(ValidationReason.tenant(2, .phoneMobile).chinese.hasPrefix("第 2 个承租人："))
+        #expect(ValidationReason.requiredWith("tenants[1].idDocType").chinese == "填写「承租人证件类型」时必填")
+        #expect(ValidationReason.requiredWith("tenants[1].").chinese == "填写「tenants[1].」时必填")
     }
 
     @Test("a string literal is an English-only reason; equality and the API text are the English one")

@@ -362,14 +362,6 @@ public struct PopulationImportService: Sendable {
         }
     }
 
-    func addressInput(_ row: ImportRow, _ m: ImportHeaderMapping, state: State, options: Options, visible: VisibleTerritory) async throws -> StandardAddress.Input {
-        func v(_ k: String) -> String? { m.value(k, in: row).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
-        let code = v("gridCode") ?? options.gridCode ?? ""
-        let grid = try await gridID(code, state: state, visible: visible)
-        return StandardAddress.Input(divisionCode12: v("divisionCode12"), street: v("street"), doorplate: v("doorplate"), estateName: v("estateName"),
-                                     building: v("building"), unit: v("unit"), floor: v("floor"), room: v("room"), gridId: grid)
-    }
-
     /// Rejects the row: one issue per bad field (`FieldErrors`, or a single `DomainError`), in
     /// the order of the file's columns, each field once; the row counts once in `rejectedRows`.
     /// Any other error (a failed query) is rethrown.
