@@ -23,8 +23,14 @@ public struct FieldCipher: Sendable {
     }
 
     public let currentKeyID: String
-    private let keys: [String: [UInt8]]
-    private let indexKey: [UInt8]
+    // SymmetricKey is not marked Sendable, but its bytes never change after init: shared
+    // read-only, as the HMAC below.
+    private nonisolated(unsafe) let keys: [String: SymmetricKey]
+    private nonisolated(unsafe) let currentKey: SymmetricKey
+    /// HMAC-SHA-256 with the index key already absorbed; each blind index works on a copy
+    /// (a value type whose hash states are copied on write), which spares two of the four
+    /// SHA-256 blocks of a short value.
+    private nonisolated(unsafe) let indexMAC: HMAC<SHA256>
 
     /// - Parameters:
     ///   - keys: key id → 32 raw key bytes.
@@ -41,14 +47,14 @@ public struct FieldCipher: Sendable {
         for (id, k) in keys where k.count != 32 {
             throw .invalidField(field: "key \(id)", reason: "must be 32 bytes (has \(k.count))")
         }
-        self.keys = keys
+        self.keys = keys.mapValues { SymmetricKey(data: $0) }
         self.currentKeyID = currentKeyID
+        self.currentKey = self.keys[currentKeyID]!
         guard indexKey.count == 32 else {
             throw .invalidField(field: "index key", reason: "must be 32 bytes (has \(indexKey.count))")
         }
-        self.indexKey = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: indexKey), info: Data("fengqiao blind index v1".utf8), outputByteCount: 32
-        ).withUnsafeBytes { Array($0) }
+        self.indexMAC = HMAC<SHA256>(key: HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: indexKey), info: Data("fengqiao blind index v1".utf8), outputByteCount: 32))
     }
 
     /// A fresh random 32-byte key.
@@ -60,7 +66,7 @@ public struct FieldCipher: Sendable {
     /// Encrypts `plaintext` with the current key.
     public func seal(_ plaintext: String) -> String {
         // AES-GCM sealing only fails for invalid key sizes, which init excludes.
-        let box = try! AES.GCM.seal(Data(plaintext.utf8), using: SymmetricKey(data: keys[currentKeyID]!))
+        let box = try! AES.GCM.seal(Data(plaintext.utf8), using: currentKey)
         return "fq1:\(currentKeyID):" + box.combined!.base64EncodedString()
     }
 
@@ -72,7 +78,7 @@ public struct FieldCipher: Sendable {
         guard let key = keys[String(parts[1])] else { throw .unknownKey(String(parts[1])) }
         do {
             let box = try AES.GCM.SealedBox(combined: data)
-            return String(decoding: try AES.GCM.open(box, using: SymmetricKey(data: key)), as: UTF8.self)
+            return String(decoding: try AES.GCM.open(box, using: key), as: UTF8.self)
         } catch {
             throw .authenticationFailed
         }
@@ -80,6 +86,9 @@ public struct FieldCipher: Sendable {
 
     /// The blind index of a normalised value (hex HMAC-SHA-256), for exact-match search.
     public func blindIndex(_ normalised: String) -> String {
-        Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Data(normalised.utf8), using: SymmetricKey(data: indexKey)))
+        var mac = indexMAC
+        var s = normalised
+        s.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        return Hex.lowercase(mac.finalize())
     }
 }

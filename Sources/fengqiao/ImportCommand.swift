@@ -18,12 +18,14 @@ struct ImportOptions: ParsableArguments {
     @Option(help: "Grid code for rows without a 网格编码 (grid code) column or value.") var gridCode: String?
     @Flag(help: "Validate every row and report, without writing anything.") var dryRun = false
     @Option(help: "Write rejected and flagged rows (line, column, reason) to this CSV (UTF-8 with BOM).") var errors: String?
+    @Option(help: "Residents: rows per write transaction (larger: fewer commits on big files, longer waits for other writers, more memory).")
+    var transactionRows: Int = PopulationImportService.transactionRows
     @Argument(help: "CSV (UTF-8 or GB18030/GBK), TSV or XLSX file with a header row in Chinese or English.") var file: String
 
     func run(kind: String, _ body: @escaping @Sendable (PopulationImportService, URL, PopulationImportService.Options) async throws -> PopulationImportService.Report) async throws {
         let url = URL(fileURLWithPath: file)
         let bar = ImportProgressBar(interactive: isatty(STDERR_FILENO) == 1)
-        let options = PopulationImportService.Options(gridCode: gridCode, dryRun: dryRun, onBatch: { bar.update($0) })
+        let options = PopulationImportService.Options(gridCode: gridCode, dryRun: dryRun, onBatch: { bar.update($0) }, transactionRows: transactionRows)
         let report: PopulationImportService.Report
         do {
             report = try await withApp(data, requireExisting: true) { app in

@@ -282,4 +282,59 @@ struct PopulationImportTests {
             #expect(try await Self.counts(app).residents == 1)
         }
     }
+
+    @Test("a write transaction spans batches; when it fails, every row of all its batches is retried one by one and nothing is lost")
+    func transactionAcrossBatches() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            let g = t.gridA.code
+            let sql = app.fengqiao.store.db as! any SQLDatabase
+            // Fails a batch insert (rows linked to a batch audit record) of one name; the
+            // row-by-row retry writes each resident with its own record and passes.
+            if sql.dialect.name == "sqlite" {
+                try await sql.raw("""
+                    CREATE TRIGGER fq_test_fail BEFORE INSERT ON actual_residents
+                    WHEN NEW.created_audit_seq IS NOT NULL AND NEW.name = '坏批' BEGIN SELECT RAISE(ROLLBACK, 'boom'); END
+                    """).run()
+            } else {
+                try await sql.raw("""
+                    CREATE FUNCTION fq_test_fail() RETURNS trigger AS $$ BEGIN
+                    IF NEW.created_audit_seq IS NOT NULL AND NEW.name = '坏批' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql
+                    """).run()
+                try await sql.raw("CREATE TRIGGER fq_test_fail BEFORE INSERT ON actual_residents FOR EACH ROW EXECUTE FUNCTION fq_test_fail()").run()
+            }
+            let before = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            var text = Self.header
+            for i in 1...25 { text += Self.row(i == 14 ? "坏批" : "人\(i)", Self.id(i), grid: g, room: "\(i % 5)") }
+            // Person 2 again in the third batch, same room: unchanged, seen inside the open transaction.
+            text += Self.row("人2", Self.id(2), grid: g, room: "2")
+            let url = try Self.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            // Batches of 4; a transaction closes once it holds 10 rows: batches 1–3 (lines 2–13)
+            // commit together; batch 4 (lines 14–17, person 14) fails its transaction, which then
+            // holds only it, and its rows are retried one by one; batches 5–7 commit together.
+            let r = try await PopulationImportService(app.fengqiao).importResidents(
+                fileAt: url, options: .init(batchRows: 4, transactionRows: 10), actor: .commandLine(), visible: .everything)
+            #expect(r.read == 26 && r.rejected.isEmpty && r.flagged.isEmpty, "\(r.rejected) \(r.flagged)")
+            #expect(r.imported == 25 && r.unchanged == 1 && r.addressesCreated == 5)
+            #expect(try await Self.counts(app) == (25, 5))
+            // A record per committed batch (3 + 3), one per retried resident (4; their addresses
+            // already exist); the chain is intact.
+            let after = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            let batchRecords = try await sql.select().column("seq").from("audit_log").where("detail", .like, "bulk import:%").all().count
+            #expect(batchRecords == 6)
+            #expect(after - before == 6 + 4)
+            #expect(try await app.fengqiao.audit.verify(on: app.fengqiao.store.db) == .intact(rows: Int64(after)))
+            let svc = PopulationService(app.fengqiao)
+            #expect(try await svc.residents(try PopulationService.SearchInput(idNumber: Self.id(14)).query(), visible: .everything).0.map(\.name) == ["坏批"])
+            // Foreign keys are enforced again once the bulk transactions are over.
+            for _ in 0..<4 {
+                await #expect(throws: (any Error).self) {
+                    try await app.fengqiao.store.write { db in
+                        try await (db as! any SQLDatabase).raw("UPDATE actual_residents SET address_id = \(bind: UUID()) WHERE name = '人1'").run()
+                    }
+                }
+            }
+        }
+    }
 }

@@ -117,17 +117,28 @@ public struct PopulationImportService: Sendable {
         public var progressEvery: Int
         /// Called after every batch (`batchRows` rows) with the report so far (counters and issues).
         public var onBatch: (@Sendable (Report) -> Void)?
-        /// Rows per batch (one read of existing records and one write transaction each); default
+        /// Rows per batch (one read of existing records and one audit record each); default
         /// `PopulationImportService.batchSize`.
         public var batchRows: Int
+        /// Residents: a write transaction spans batches until it holds at least this many rows or
+        /// has been open `transactionSeconds`; default `PopulationImportService.transactionRows`.
+        /// Larger: fewer commits (each rewrites every index page it touched), longer waits for
+        /// other writers. The rows of an open transaction are kept for a row-by-row retry.
+        public var transactionRows: Int
+        /// Residents: the longest a write transaction stays open before it commits at the end of
+        /// its current batch, in seconds; default `PopulationImportService.transactionSeconds`.
+        public var transactionSeconds: Double
         public init(gridCode: String? = nil, dryRun: Bool = false, progressEvery: Int = 10_000, progress: (@Sendable (Int) -> Void)? = nil,
-                    onBatch: (@Sendable (Report) -> Void)? = nil, batchRows: Int = PopulationImportService.batchSize) {
+                    onBatch: (@Sendable (Report) -> Void)? = nil, batchRows: Int = PopulationImportService.batchSize,
+                    transactionRows: Int = PopulationImportService.transactionRows, transactionSeconds: Double = PopulationImportService.transactionSeconds) {
             self.gridCode = gridCode
             self.dryRun = dryRun
             self.progress = progress
             self.progressEvery = progressEvery
             self.onBatch = onBatch
             self.batchRows = max(1, batchRows)
+            self.transactionRows = max(1, transactionRows)
+            self.transactionSeconds = max(0, transactionSeconds)
         }
     }
 
@@ -168,7 +179,7 @@ public struct PopulationImportService: Sendable {
         var addressIndex: [UUID: [String: UUID]] = [:]
         /// Dry run: ID numbers counted as imported, with their address.
         var pending: [String: UUID] = [:]
-        /// Residents: the batch whose transaction is running.
+        /// Residents: the write transaction open across batches.
         var residentWrite: ResidentWrite?
         /// The header mapping of the file being imported.
         var mapping = ImportHeaderMapping(columns: [:], unknownColumns: [])
@@ -200,13 +211,17 @@ public struct PopulationImportService: Sendable {
         })
     }
 
-    /// Default rows per batch: one read of existing records and one write transaction each.
-    /// Each commit writes every index page the batch touched to the WAL, and the ID-number and
-    /// phone blind indexes are random, so fewer, larger batches write far less: on 200,000
-    /// residents 10,000-row batches took half the kernel time of 2,000-row ones (sys 5.2 s vs
-    /// 9.9 s, wall 27 s vs 46 s on a busy 2-core machine) for ~300 MB peak memory instead of
-    /// ~170 MB; the peak does not grow with the file.
+    /// Default rows per batch: one read of existing records and one audit record each; the
+    /// importer validates and seals one batch while the one before is written. Memory grows with
+    /// it (about 300 MB peak at 10,000 rows, with `transactionRows`), not with the file.
     public static let batchSize = 10_000
+    /// Default rows per resident write transaction (see `Options.transactionRows`); at about
+    /// 16,000 rows/s the 4 s limit usually ends a transaction first. 1,000,000 residents: 58.6 s
+    /// at 100,000 (peak RSS 558 MB), 65.6 s at 50,000 (539 MB), 111 s with one transaction per
+    /// 10,000-row batch (`scripts/bench-import`, 2-core machine).
+    public static let transactionRows = 100_000
+    /// Default longest open time of a resident write transaction, in seconds.
+    public static let transactionSeconds = 4.0
 
     /// Checks the whole file first (pass 1, no database writes: a bad file writes nothing), then
     /// streams its rows through `handle` in batches of `batchSize` (pass 2). `requiresGrid`: the
@@ -273,7 +288,7 @@ public struct PopulationImportService: Sendable {
             try await finishResidentWrite(state)
         } catch {
             batches.cancel()
-            if let w = state.residentWrite { _ = try? await w.task.value }
+            if let w = state.residentWrite { w.close(); _ = try? await w.task.value }
             throw error
         }
         // A cancelled task ends the loop early without an error: release a reader still waiting.
@@ -527,7 +542,7 @@ public struct PopulationImportService: Sendable {
         }
         let list = valid.map(\.1)
         do {
-            let created = try await app.store.write { [addresses, app] db in
+            let created = try await app.store.write(bulk: true) { [addresses, app] db in
                 let existing = try await addresses.activeIDs(forKeys: list.map(\.naturalKey), on: db)
                 var seen = Set(existing.keys)
                 var fresh: [StandardAddress] = []
@@ -594,60 +609,77 @@ public struct PopulationImportService: Sendable {
         // Seal (AES-GCM, blind indexes) and validate the next batch while this one is written:
         // wait for the previous write only now.
         let batch = pending.map { (pending: $0, sealed: residents.seal($0.validated.value)) }
-        try await finishResidentWrite(state)
-        let task = Task { [addresses, residents, app] in
-            try await app.store.write { db in
-                var o = ResidentWriteOutcome()
-                try await residents.lockIDNumbers(indexes: batch.map(\.sealed.idNumberIndex), on: db)
-                var byIndex: [String: String] = [:]
-                for b in batch { byIndex[b.sealed.idNumberIndex] = b.sealed.resident.idNumber }
-                let holders = try await residents.holders(byIndex: byIndex, on: db)
-                var keys = try await addresses.activeIDs(forKeys: batch.compactMap { $0.pending.newAddress?.naturalKey }, on: db)
-                var seen: [String: (address: UUID, name: String)] = [:]
-                var newAddresses: [StandardAddress] = []
-                var accepted: [ResidentRepository.SealedResident] = []
-                var warnings: [String: Int] = [:]
-                for (p, sealed) in batch {
-                    var s = sealed
-                    let number = s.resident.idNumber
-                    var create: StandardAddress?
-                    if let a = p.newAddress {
-                        if let id = keys[a.naturalKey] { s = s.at(address: id) } else { create = a }
-                    }
-                    let r = s.resident
-                    if let h = holders[number].map({ (address: $0.addressID, name: $0.name ?? r.name) }) ?? seen[number] {
-                        if h.address != r.residenceAddressID {
-                            o.flaggedLines.append(p.line)
-                        } else if h.name != r.name {
-                            o.renamedLines.append(p.line)
-                        } else {
-                            o.unchanged += 1
-                        }
-                        continue
-                    }
-                    if let a = create {
-                        newAddresses.append(a)
-                        keys[a.naturalKey] = a.id
-                    }
-                    seen[number] = (r.residenceAddressID, r.name)
-                    accepted.append(s)
-                    for w in p.validated.warnings { warnings[w.field, default: 0] += 1 }
-                }
-                if !accepted.isEmpty || !newAddresses.isEmpty {
-                    // One audit record for the batch; each row links to it (created_audit_seq).
-                    let entry = try await app.audit.append(
-                        Self.batchDraft(residents: accepted.map(\.resident.id), addresses: newAddresses.map(\.id), warnings: warnings, actor: actor), on: db)
-                    try await addresses.insert(newAddresses, createdAuditSeq: entry.seq, on: db, now: now)
-                    try await residents.insert(sealed: accepted, createdAuditSeq: entry.seq, on: db, now: now)
-                }
-                o.imported = accepted.count
-                o.addressesCreated = newAddresses.count
-                return o
+        let rowsOfBatch = pending.compactMap { byLine[$0.line] }
+        if let w = state.residentWrite {
+            // Full (or failed): commit it, or retry its rows one by one.
+            let ok = await w.written()
+            if !ok || w.isFull { try await finishResidentWrite(state) }
+        }
+        if state.residentWrite == nil {
+            state.residentWrite = ResidentWrite(
+                limitRows: options.transactionRows, limitSeconds: options.transactionSeconds,
+                write: { [addresses, residents, app] db, batch in
+                    try await Self.writeResidentBatch(batch, actor: actor, now: now, addresses: addresses, residents: residents, app: app, on: db)
+                },
+                retry: { [self] state, rows in
+                    for row in rows { try await self.residentRow(row, m, state: state, options: options, actor: actor, visible: visible, now: now) }
+                }, store: app.store)
+        }
+        state.residentWrite!.send(batch, rows: rowsOfBatch)
+    }
+
+    /// One batch of sealed residents inside the import's open transaction: locks their ID numbers
+    /// (PostgreSQL), reads current holders and address keys (earlier batches of the same
+    /// transaction included), then writes the new addresses, the residents and the batch's audit
+    /// record.
+    static func writeResidentBatch(_ batch: [(pending: PendingResident, sealed: ResidentRepository.SealedResident)], actor: Actor, now: Date,
+                                   addresses: AddressRepository, residents: ResidentRepository, app: Fengqiao, on db: any Database) async throws -> ResidentWriteOutcome {
+        var o = ResidentWriteOutcome()
+        try await residents.lockIDNumbers(indexes: batch.map(\.sealed.idNumberIndex), on: db)
+        var byIndex: [String: String] = [:]
+        for b in batch { byIndex[b.sealed.idNumberIndex] = b.sealed.resident.idNumber }
+        let holders = try await residents.holders(byIndex: byIndex, on: db)
+        var keys = try await addresses.activeIDs(forKeys: batch.compactMap { $0.pending.newAddress?.naturalKey }, on: db)
+        var seen: [String: (address: UUID, name: String)] = [:]
+        var newAddresses: [StandardAddress] = []
+        var accepted: [ResidentRepository.SealedResident] = []
+        var warnings: [String: Int] = [:]
+        for (p, sealed) in batch {
+            var s = sealed
+            let number = s.resident.idNumber
+            var create: StandardAddress?
+            if let a = p.newAddress {
+                if let id = keys[a.naturalKey] { s = s.at(address: id) } else { create = a }
             }
+            let r = s.resident
+            if let h = holders[number].map({ (address: $0.addressID, name: $0.name ?? r.name) }) ?? seen[number] {
+                if h.address != r.residenceAddressID {
+                    o.flaggedLines.append(p.line)
+                } else if h.name != r.name {
+                    o.renamedLines.append(p.line)
+                } else {
+                    o.unchanged += 1
+                }
+                continue
+            }
+            if let a = create {
+                newAddresses.append(a)
+                keys[a.naturalKey] = a.id
+            }
+            seen[number] = (r.residenceAddressID, r.name)
+            accepted.append(s)
+            for w in p.validated.warnings { warnings[w.field, default: 0] += 1 }
         }
-        state.residentWrite = ResidentWrite(task: task, rows: pending.compactMap { byLine[$0.line] }) { [self] state, rows in
-            for row in rows { try await self.residentRow(row, m, state: state, options: options, actor: actor, visible: visible, now: now) }
+        if !accepted.isEmpty || !newAddresses.isEmpty {
+            // One audit record for the batch; each row links to it (created_audit_seq).
+            let entry = try await app.audit.append(
+                Self.batchDraft(residents: accepted.map(\.resident.id), addresses: newAddresses.map(\.id), warnings: warnings, actor: actor), on: db)
+            try await addresses.insert(newAddresses, createdAuditSeq: entry.seq, on: db, now: now)
+            try await residents.insert(sealed: accepted, createdAuditSeq: entry.seq, on: db, now: now)
         }
+        o.imported = accepted.count
+        o.addressesCreated = newAddresses.count
+        return o
     }
 
     /// The audit record of one written batch (domain spec §7.3): action `create` on residents,
@@ -672,21 +704,79 @@ public struct PopulationImportService: Sendable {
         var renamedLines: [Int] = []
     }
 
-    /// The batch being written while the next one is validated.
-    struct ResidentWrite {
-        var task: Task<ResidentWriteOutcome, any Error>
-        var rows: [ImportRow]
-        /// Writes `rows` one by one (after the batch's transaction failed).
-        var retry: (State, [ImportRow]) async throws -> Void
+    typealias SealedBatch = [(pending: PendingResident, sealed: ResidentRepository.SealedResident)]
+
+    /// The import's write transaction, open across batches: a task holds it and writes each batch
+    /// sent to it while the importer validates and seals the next one; it commits once it holds
+    /// `limitRows` rows or has been open `limitSeconds` (checked after each batch), or when the
+    /// file ends. Each commit rewrites every index page the transaction touched, and the
+    /// ID-number, phone and name indexes are random, so transactions of many batches write far less
+    /// than one per 10,000-row batch (`scripts/bench-import`). Until it commits, its batches'
+    /// outcomes are not counted and their rows are kept, so a failed transaction is retried row
+    /// by row and one bad row never costs the others.
+    final class ResidentWrite: @unchecked Sendable {
+        let task: Task<[ResidentWriteOutcome], any Error>
+        private let batches: AsyncStream<SealedBatch>.Continuation
+        private var acks: AsyncStream<Void>.Iterator
+        private var inFlight = false
+        private(set) var rows: [ImportRow] = []
+        private let limitRows: Int
+        private let deadline: ContinuousClock.Instant
+        /// Writes `rows` one by one (after the transaction failed).
+        let retry: (State, [ImportRow]) async throws -> Void
+
+        init(limitRows: Int, limitSeconds: Double,
+             write: @escaping @Sendable (any Database, SealedBatch) async throws -> ResidentWriteOutcome,
+             retry: @escaping (State, [ImportRow]) async throws -> Void, store: Store) {
+            let (batchStream, batches) = AsyncStream<SealedBatch>.makeStream(bufferingPolicy: .unbounded)
+            let (ackStream, acks) = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
+            self.batches = batches
+            self.acks = ackStream.makeAsyncIterator()
+            self.limitRows = limitRows
+            self.deadline = .now + .milliseconds(Int(limitSeconds * 1000))
+            self.retry = retry
+            task = Task {
+                defer { acks.finish() }
+                return try await store.write(bulk: true) { db in
+                    var outcomes: [ResidentWriteOutcome] = []
+                    for await batch in batchStream {
+                        outcomes.append(try await write(db, batch))
+                        acks.yield()
+                    }
+                    return outcomes
+                }
+            }
+        }
+
+        /// Whether the transaction has what it should hold: commit before sending more.
+        var isFull: Bool { rows.count >= limitRows || ContinuousClock.now >= deadline }
+
+        /// Hands a batch to the transaction (after `written()` for the one before).
+        func send(_ batch: SealedBatch, rows: [ImportRow]) {
+            self.rows += rows
+            inFlight = true
+            batches.yield(batch)
+        }
+
+        /// Waits until the batch sent last is written; false when the transaction failed.
+        func written() async -> Bool {
+            guard inFlight else { return true }
+            inFlight = false
+            return await acks.next() != nil
+        }
+
+        /// No more batches: the transaction commits after the last one.
+        func close() { batches.finish() }
     }
 
-    /// Waits for the batch in flight and adds its outcome to the report; a failed batch is
-    /// retried row by row, so one bad row never costs the others.
+    /// Commits the open transaction and adds its batches' outcomes to the report; a failed
+    /// transaction's rows are retried one by one, so one bad row never costs the others.
     func finishResidentWrite(_ state: State) async throws {
         guard let w = state.residentWrite else { return }
         state.residentWrite = nil
+        w.close()
         do {
-            let o = try await w.task.value
+            for o in try await w.task.value {
             state.report.imported += o.imported
             state.report.addressesCreated += o.addressesCreated
             state.report.unchanged += o.unchanged
@@ -696,9 +786,10 @@ public struct PopulationImportService: Sendable {
             for line in o.renamedLines {
                 state.report.flagged.append(RowIssue(line: line, column: state.column("name", state.mapping), reason: Self.renamedReason, reasonEnglish: Self.renamedReasonEnglish))
             }
+            }
             state.report.flagged.sort { $0.line < $1.line }
         } catch {
-            app.store.logger.warning("import: resident batch write failed, retrying row by row: \(String(reflecting: type(of: error)))")
+            app.store.logger.warning("import: resident write transaction failed, retrying its \(w.rows.count) rows one by one: \(String(reflecting: type(of: error)))")
             try await w.retry(state, w.rows)
         }
     }

@@ -52,6 +52,11 @@ enum BulkValue: Sendable {
 /// statements of 500 rows with values bound directly as `SQLiteData`, which spares SQLKit's
 /// expression tree and Codable encoder (about a sixth of the import's CPU at a million rows).
 enum BulkInsert {
+    /// Set by `Store.write(bulk: true)`: SQLite statements are `INSERT OR ROLLBACK`, so a
+    /// constraint failure ends the whole transaction (which the bulk writer then retries row by
+    /// row) and SQLite keeps no statement journal for them.
+    @TaskLocal static var inBulkTransaction = false
+
     /// - Parameter copy: whether COPY may be used; off where a value must round-trip exactly
     ///   (COPY's timestamps here keep milliseconds, and the audit chain hashes microseconds).
     static func insert(into table: String, columns: [String], rows: [[BulkValue]], copy: Bool = true, on db: any Database) async throws {
@@ -71,7 +76,7 @@ enum BulkInsert {
     }
 
     private static func sqliteRows(into table: String, columns: [String], rows: [[BulkValue]], sqlite: any SQLiteDatabase) async throws {
-        let head = "INSERT INTO \"\(table)\" (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES "
+        let head = (inBulkTransaction ? "INSERT OR ROLLBACK INTO \"" : "INSERT INTO \"") + table + "\" (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES "
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         for chunk in rows.chunked(500) {
             var binds: [SQLiteData] = []
