@@ -25,7 +25,7 @@ public func configure(_ app: Application, config: AppConfig, migrate: Bool = tru
     app.logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .notice
     try Store.register(config.location, on: app.databases, poolSize: config.poolSize)
     app.migrations.add(Store.migrations)
-    let store = Store(databases: app.databases, dialect: config.location.dialect, logger: app.logger)
+    let store = Store(databases: app.databases, dialect: config.location.dialect, logger: app.logger, bulkCacheKiB: config.importCacheMiB * 1024)
     let cipher = try FieldCipher(keys: config.keys, currentKeyID: config.currentKeyID, indexKey: config.indexKey)
     app.fengqiao = Fengqiao(config: config, store: store, cipher: cipher, passwords: PasswordHasher(cost: config.bcryptCost, threadPool: app.threadPool))
 

@@ -337,4 +337,22 @@ struct PopulationImportTests {
             }
         }
     }
+
+    @Test("one transaction over several large batches (PostgreSQL: several COPYs in one transaction)")
+    func transactionOfLargeBatches() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            var text = Self.header
+            for i in 1...450 { text += Self.row("人\(i)", Self.id(i), grid: t.gridA.code, room: "\(i % 100)") }
+            let url = try Self.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let before = try await app.fengqiao.audit.count(on: app.fengqiao.store.db)
+            let r = try await PopulationImportService(app.fengqiao).importResidents(
+                fileAt: url, options: .init(batchRows: 100, transactionRows: 10_000, transactionSeconds: 60), actor: .commandLine(), visible: .everything)
+            #expect(r.imported == 450 && r.addressesCreated == 100 && r.rejected.isEmpty)
+            // Five batch records: no batch failed and was retried row by row.
+            #expect(try await app.fengqiao.audit.count(on: app.fengqiao.store.db) - before == 5)
+            #expect(try await Self.counts(app) == (450, 100))
+        }
+    }
 }

@@ -162,4 +162,38 @@ struct StoreTests {
             }
         }
     }
+
+    @Test("writers take turns in arrival order; a waiting writer is visible to a bulk transaction; a bulk write leaves foreign keys on")
+    func writeTurns() async throws {
+        try await withStore { store in
+            final class Order: @unchecked Sendable { let lock = NSLock(); var names: [String] = [] }
+            let order = Order()
+            let first = Task {
+                try await store.write(bulk: true) { _ in
+                    order.lock.withLock { order.names.append("bulk") }
+                    try await Task.sleep(for: .milliseconds(300))
+                    // The second writer has queued meanwhile (on SQLite).
+                    return await store.writersWaiting()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let second = Task { try await store.write { _ in order.lock.withLock { order.names.append("second") } } }
+            try await Task.sleep(for: .milliseconds(50))
+            let third = Task { try await store.write { _ in order.lock.withLock { order.names.append("third") } } }
+            let sawWaiting = try await first.value
+            try await second.value
+            try await third.value
+            #expect(order.lock.withLock { order.names } == ["bulk", "second", "third"])
+            #expect(sawWaiting == (store.dialect == .sqlite))
+            #expect(await store.writersWaiting() == false)
+            if store.dialect == .sqlite {
+                for _ in 0..<4 {
+                    let fk = try await store.write { db in
+                        try await (db as! any SQLDatabase).raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self)
+                    }
+                    #expect(fk == 1)
+                }
+            }
+        }
+    }
 }

@@ -120,8 +120,9 @@ public struct PopulationImportService: Sendable {
         /// Rows per batch (one read of existing records and one audit record each); default
         /// `PopulationImportService.batchSize`.
         public var batchRows: Int
-        /// Residents: a write transaction spans batches until it holds at least this many rows or
-        /// has been open `transactionSeconds`; default `PopulationImportService.transactionRows`.
+        /// Residents on SQLite: a write transaction spans batches until it holds at least this many
+        /// rows or has been open `transactionSeconds`; default `PopulationImportService.transactionRows`.
+        /// On PostgreSQL each batch is its own transaction (see `ResidentWrite.shouldCommit`).
         /// Larger: fewer commits (each rewrites every index page it touched), longer waits for
         /// other writers. The rows of an open transaction are kept for a row-by-row retry.
         public var transactionRows: Int
@@ -613,7 +614,7 @@ public struct PopulationImportService: Sendable {
         if let w = state.residentWrite {
             // Full (or failed): commit it, or retry its rows one by one.
             let ok = await w.written()
-            if !ok || w.isFull { try await finishResidentWrite(state) }
+            if !ok { try await finishResidentWrite(state) } else if await w.shouldCommit() { try await finishResidentWrite(state) }
         }
         if state.residentWrite == nil {
             state.residentWrite = ResidentWrite(
@@ -708,8 +709,8 @@ public struct PopulationImportService: Sendable {
 
     /// The import's write transaction, open across batches: a task holds it and writes each batch
     /// sent to it while the importer validates and seals the next one; it commits once it holds
-    /// `limitRows` rows or has been open `limitSeconds` (checked after each batch), or when the
-    /// file ends. Each commit rewrites every index page the transaction touched, and the
+    /// `limitRows` rows or has been open `limitSeconds` (checked after each batch), when another
+    /// writer of the server waits (`Store.writersWaiting`), or when the file ends. Each commit rewrites every index page the transaction touched, and the
     /// ID-number, phone and name indexes are random, so transactions of many batches write far less
     /// than one per 10,000-row batch (`scripts/bench-import`). Until it commits, its batches'
     /// outcomes are not counted and their rows are kept, so a failed transaction is retried row
@@ -722,6 +723,7 @@ public struct PopulationImportService: Sendable {
         private(set) var rows: [ImportRow] = []
         private let limitRows: Int
         private let deadline: ContinuousClock.Instant
+        private let store: Store
         /// Writes `rows` one by one (after the transaction failed).
         let retry: (State, [ImportRow]) async throws -> Void
 
@@ -735,6 +737,7 @@ public struct PopulationImportService: Sendable {
             self.limitRows = limitRows
             self.deadline = .now + .milliseconds(Int(limitSeconds * 1000))
             self.retry = retry
+            self.store = store
             task = Task {
                 defer { acks.finish() }
                 return try await store.write(bulk: true) { db in
@@ -748,8 +751,17 @@ public struct PopulationImportService: Sendable {
             }
         }
 
-        /// Whether the transaction has what it should hold: commit before sending more.
-        var isFull: Bool { rows.count >= limitRows || ContinuousClock.now >= deadline }
+        /// Whether to commit before sending more: the transaction holds what it should, or
+        /// another writer of the server is waiting (it then waits one batch at most).
+        func shouldCommit() async -> Bool {
+            // PostgreSQL: one batch per transaction. Each row holds an advisory lock on its ID
+            // number until the commit (`ResidentRepository.lockIDNumbers`), and the server's lock
+            // table (max_locks_per_transaction × max_connections) ran out at 40,000; its commits
+            // do not rewrite index pages the way SQLite's WAL does.
+            if store.dialect == .postgres { return true }
+            if rows.count >= limitRows || ContinuousClock.now >= deadline { return true }
+            return await store.writersWaiting()
+        }
 
         /// Hands a batch to the transaction (after `written()` for the one before).
         func send(_ batch: SealedBatch, rows: [ImportRow]) {
