@@ -355,4 +355,22 @@ struct PopulationImportTests {
             #expect(try await Self.counts(app) == (450, 100))
         }
     }
+
+    @Test("unknown grid codes in later batches of an open transaction: rejected without waiting for its connection (once 30 s and a failed import)")
+    func unknownGridsInsideTransaction() async throws {
+        try await withApp { app in
+            let t = try await seedTerritory(app)
+            var text = Self.header
+            for i in 1...40 { text += Self.row("人\(i)", Self.id(i), grid: i % 2 == 0 ? t.gridA.code : "NOPE-\(i)", room: "\(i)") }
+            let url = try Self.file(text)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let started = ContinuousClock.now
+            let r = try await PopulationImportService(app.fengqiao).importResidents(
+                fileAt: url, options: .init(batchRows: 4, transactionRows: 1_000, transactionSeconds: 60), actor: .commandLine(), visible: .everything)
+            #expect(r.imported == 20 && r.rejectedRows == 20)
+            #expect(r.rejected.allSatisfy { $0.column == "网格编码" })
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(try await Self.counts(app).residents == 20)
+        }
+    }
 }

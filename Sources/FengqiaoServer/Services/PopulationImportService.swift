@@ -176,6 +176,8 @@ public struct PopulationImportService: Sendable {
         var header: [String] = []
         var template: ImportTemplate
         var gridIDs: [String: UUID] = [:]
+        /// Grid codes found missing or outside the territory (asked once).
+        var unknownGrids: Set<String> = []
         /// grid → address key → address id.
         var addressIndex: [UUID: [String: UUID]] = [:]
         /// Dry run: ID numbers counted as imported, with their address.
@@ -337,11 +339,23 @@ public struct PopulationImportService: Sendable {
         let c = code.trimmed
         if let id = state?.gridIDs[c] { return id }
         guard !c.isEmpty else { throw DomainError.invalidField(field: "gridCode", reason: .required) }
+        if state?.unknownGrids.contains(c) == true { throw DomainError.invalidField(field: "gridCode", reason: .noSuchGrid(c)) }
+        if let state { try await readOutsideWrite(state) }
         guard let g = try await GridModel.query(on: app.store.db).filter(\.$code == c).first(), let id = g.id, visible.canSee(grid: id) else {
+            state?.unknownGrids.insert(c)
             throw DomainError.invalidField(field: "gridCode", reason: .noSuchGrid(c))
         }
         state?.gridIDs[c] = id
         return id
+    }
+
+    /// Called before the importer reads the database while validating a row: an open resident
+    /// write transaction holds a pooled connection and waits for the next batch, so a read
+    /// that needed that connection would wait for it until the pool timed out (30 s, "connection
+    /// deadlock"). The transaction is committed first (grid codes are cached, known and unknown,
+    /// so this happens once per new code; a file of address ids commits once per batch).
+    func readOutsideWrite(_ state: State) async throws {
+        if state.residentWrite != nil { try await finishResidentWrite(state) }
     }
 
     static func addressKey(_ a: StandardAddress) -> String {
@@ -834,6 +848,7 @@ public struct PopulationImportService: Sendable {
         if let raw = m.value("residenceAddressId", in: row)?.trimmed, !raw.isEmpty {
             if let id = UUID(uuidString: raw) {
                 do {
+                    try await readOutsideWrite(state)
                     let a = try await addresses.find(id, visible: visible, on: app.store.db)
                     if a.status == .active {
                         input.residenceAddressId = id
