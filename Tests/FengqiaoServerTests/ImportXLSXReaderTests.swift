@@ -127,6 +127,23 @@ struct ImportXLSXReaderTests {
         }
     }
 
+    @Test("a worksheet cut short, or a cell naming a shared string the workbook lacks, is a workbook error (nothing half-imported)")
+    func truncatedSheet() throws {
+        // An unterminated comment swallows the rest of the part, as a cut-off file ends.
+        let cut = try MinimalWorkbook.write(sheetRows: "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row><row r=\"2\"><c r=\"A2\"><v>2</v></c></row><!--", sharedStrings: ["姓名"])
+        defer { try? FileManager.default.removeItem(at: cut) }
+        guard case .malformedWorkbook? = ImportFixtures.importError({ _ = try ImportFixtures.rows(cut) }) else {
+            Issue.record("expected malformedWorkbook for a truncated worksheet")
+            return
+        }
+        let missing = try MinimalWorkbook.write(sheetRows: "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row><row r=\"2\"><c r=\"A2\" t=\"s\"><v>7</v></c></row>", sharedStrings: ["姓名"])
+        defer { try? FileManager.default.removeItem(at: missing) }
+        guard case .malformedWorkbook? = ImportFixtures.importError({ _ = try ImportFixtures.rows(missing) }) else {
+            Issue.record("expected malformedWorkbook for a missing shared string")
+            return
+        }
+    }
+
     @Test("cell references map to column index and row", arguments: [
         ("A1", 0, 1), ("C12", 2, 12), ("Z3", 25, 3), ("AA10", 26, 10), ("XFD1048576", 16383, 1_048_576), ("$B$2", 1, 2),
     ])

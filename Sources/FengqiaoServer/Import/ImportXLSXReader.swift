@@ -80,6 +80,14 @@ public final class ImportXLSXReader {
                 guard ok else {
                     throw ImportFileError.malformedWorkbook("the worksheet XML is broken near line \(parser.lineNumber)")
                 }
+                // XMLParser reading a stream reports no error when the input just stops: a
+                // worksheet cut short must not import its first half.
+                guard handler.rootClosed else {
+                    throw ImportFileError.malformedWorkbook("the worksheet ends early near line \(parser.lineNumber) (a truncated or damaged file)")
+                }
+                if let index = handler.missingSharedString {
+                    throw ImportFileError.malformedWorkbook("a cell refers to shared string \(index), which the workbook does not have (a truncated or damaged file)")
+                }
             }
         }
     }
@@ -94,6 +102,9 @@ public final class ImportXLSXReader {
             parser.delegate = handler
             guard parser.parse() else {
                 throw ImportFileError.malformedWorkbook("the shared strings are broken near line \(parser.lineNumber)")
+            }
+            guard handler.rootClosed else {
+                throw ImportFileError.malformedWorkbook("the shared strings end early near line \(parser.lineNumber) (a truncated or damaged file)")
             }
             result = handler.strings
         }
@@ -170,6 +181,8 @@ private func localName(_ name: String) -> Substring {
 
 private final class SharedStringsHandler: NSObject, XMLParserDelegate {
     var strings: [String] = []
+    /// Whether the document element (`sst`) was closed: the part was read to its end.
+    var rootClosed = false
     private var current = ""
     private var inText = false
     private var inPhonetic = false
@@ -189,6 +202,7 @@ private final class SharedStringsHandler: NSObject, XMLParserDelegate {
         case "si": strings.append(current)
         case "t": inText = false
         case "rPh": inPhonetic = false
+        case "sst": rootClosed = true
         default: break
         }
     }
@@ -202,6 +216,10 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
     let sharedStrings: [String]
     let body: (ImportRow) throws -> Void
     var bodyError: (any Error)?
+    /// Whether the document element (`worksheet`) was closed: the part was read to its end.
+    var rootClosed = false
+    /// The first shared-string index a cell used that the table does not have.
+    var missingSharedString: Int?
 
     private var rowNumber = 0
     private var cells: [(column: Int, value: String)] = []
@@ -262,6 +280,7 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
         case "rPh": inPhonetic = false
         case "c": endCell()
         case "row": endRow(parser)
+        case "worksheet": rootClosed = true
         default: break
         }
     }
@@ -270,7 +289,12 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
         let text: String
         switch cellType {
         case "s":
-            text = Int(value).flatMap { $0 >= 0 && $0 < sharedStrings.count ? sharedStrings[$0] : nil } ?? ""
+            if let i = Int(value), i >= 0, i < sharedStrings.count {
+                text = sharedStrings[i]
+            } else {
+                if missingSharedString == nil { missingSharedString = Int(value) ?? -1 }
+                text = ""
+            }
         case "inlineStr": text = inlineText
         case "b": text = value == "1" ? "TRUE" : value == "0" ? "FALSE" : value
         case "e":
