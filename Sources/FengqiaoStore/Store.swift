@@ -181,9 +181,8 @@ public struct Store: Sendable {
         }
     }
 
-    /// SQLite page cache per connection for writes, in KiB (SQLite's default is 2 MiB). Large
-    /// enough that a bulk import's index pages stay in memory: measured on 200,000 residents,
-    /// see `scripts/bench-import`.
+    /// SQLite page cache per connection for ordinary writes, in KiB (SQLite's default is 2 MiB);
+    /// bulk transactions use `bulkCacheKiB`.
     static let sqliteCacheKiB = 65_536
 
     /// Restores what `write(bulk: true)` changed on the connection.

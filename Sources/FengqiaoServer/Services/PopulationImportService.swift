@@ -219,8 +219,8 @@ public struct PopulationImportService: Sendable {
     /// it (about 300 MB peak at 10,000 rows, with `transactionRows`), not with the file.
     public static let batchSize = 10_000
     /// Default rows per resident write transaction (see `Options.transactionRows`); at about
-    /// 16,000 rows/s the 4 s limit usually ends a transaction first. 1,000,000 residents: 58.6 s
-    /// at 100,000 (peak RSS 558 MB), 65.6 s at 50,000 (539 MB), 111 s with one transaction per
+    /// 17,000 rows/s the 4 s limit usually ends a transaction first. 1,000,000 residents with a
+    /// 128 MiB bulk cache: 58.6 s at 100,000, 65.6 s at 50,000, 111 s with one transaction per
     /// 10,000-row batch (`scripts/bench-import`, 2-core machine).
     public static let transactionRows = 100_000
     /// Default longest open time of a resident write transaction, in seconds.
